@@ -212,9 +212,12 @@ def build_body(key, ftype, seq, prev, hlc, type_fields=b"", payload=b"", *,
     ph = H(CTX_PAYLOAD, payload) if payload_hash is None else payload_hash
     header = (u8(ftype) + u8(layout) + u16(hl) + signer + u64(seq) + prev +
               u64(hlc) + u32(pl) + ph + type_fields)
+    assert len(header) == COMMON + len(type_fields)  # offsets of §4.1
     fid = H(CTX_FRAME_ID, header[:hl])
     if signature is None:
-        signature = (sign_with or key).sign(CTX_SIG.encode() + b"\x00" + fid)
+        msg = CTX_SIG.encode() + b"\x00" + fid
+        assert len(msg) == 46  # §2.2
+        signature = (sign_with or key).sign(msg)
     body = header + signature + payload + trailing
     name = TYPE_NAMES.get(ftype, "unknown")
     lines = ["frame %s seq=%d hlc=%d" % (name, seq, hlc)] + list(desc)
@@ -399,6 +402,7 @@ def changeset(key, seq, prev, hlc, records, author="nurse.li", schema=1):
 
 def cert_fields(subject, role, vfrom, vuntil, unit, unit_len=None):
     u = unit.encode() if isinstance(unit, str) else unit
+    assert COMMON + 50 == 170  # unit code at offset 170 (§7.2)
     return (subject + u8(role) + u64(vfrom) + u64(vuntil) +
             u8(len(u) if unit_len is None else unit_len) + u)
 
@@ -411,7 +415,9 @@ def cert(key, seq, prev, hlc, subject, role, unit, vfrom=VALID_FROM, vuntil=VALI
 
 
 def rotate_msg(old_pk, seq, new_pk):
-    return CTX_ROTATE.encode() + b"\x00" + old_pk + u64(seq) + new_pk
+    msg = CTX_ROTATE.encode() + b"\x00" + old_pk + u64(seq) + new_pk
+    assert len(msg) == 89  # §7.3
+    return msg
 
 
 def rotation(key, seq, prev, hlc, new):
