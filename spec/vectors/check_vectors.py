@@ -169,6 +169,8 @@ def decode_body(b):
         raise Refused("ESHORT", 0)
     if n > total:
         raise Refused("ENONCANON", total)
+    if ftype == 0x00:  # reserved (FORMAT §4.2)
+        raise Refused("EINVAL", 0)
     if ftype not in KNOWN_TYPES and ftype & 0x80:
         raise Refused("ECRITICAL", 0)
     pstart = hl + 64
@@ -400,6 +402,8 @@ def decode_revocation(c, signer, seq):
 def decode_checkpoint(c, signer, seq):
     size = c.uint(8)
     root = c.take(32)
+    if size == 0 and root != hashlib.sha256(b"").digest():  # FORMAT §7.5
+        raise Refused("EINVAL", 128)
     return ["checkpoint size=%d root=%s" % (size, root.hex())]
 
 

@@ -787,6 +787,12 @@ def gen_body_common_errors(out):
     body_err(out, "body_trailing_byte", good.body + b"\x00", "ENONCANON", len(good.body))
     body_err(out, "body_declared_payload_len_shorter",
              cs(payload_len=len(payload) - 1), "ENONCANON", len(good.body) - 1)
+    body_err(out, "body_type_0x00_reserved",
+             build_body(st, 0x00, 2, fake_id("x"), HLC_SEAL), "EINVAL", 0)
+    # §5.1: a change-set payload is never empty; its table_count is missing
+    body_err(out, "changeset_empty_payload",
+             build_body(st, T_CHANGESET, 2, fake_id("x"), HLC_SEAL, tf, b""),
+             "ESHORT", hl + 64)
     for t in (0xC0, 0x80, 0x86, 0xFF):
         body_err(out, "body_unknown_critical_%02x" % t,
                  build_body(st, t, 2, fake_id("x"), HLC_SEAL, b"", b"?"), "ECRITICAL", 0)
@@ -1065,6 +1071,8 @@ def gen_body_key_errors(out):
     body_err(out, "checkpoint_header_len_one_byte_too_long", f, "ENONCANON", 160)
     f = build_body(HUB, T_CHECKPOINT, 2, fake_id("hub 1"), hlc, u64(0) + sha256(b"")[:31])
     body_err(out, "checkpoint_root_overruns_header", f, "ENONCANON", 128)
+    f = build_body(HUB, T_CHECKPOINT, 2, fake_id("hub 1"), hlc, u64(0) + sha256(b"x"))
+    body_err(out, "checkpoint_size_0_root_not_empty_hash", f, "EINVAL", 128)
 
 
 # --- files -----------------------------------------------------------------------------
