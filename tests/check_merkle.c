@@ -87,8 +87,7 @@ static size_t ref_path(size_t m, const hash *d, size_t n, hash *out)
 /* SUBPROOF(m, D[m], true) = {}; SUBPROOF(m, D[m], false) = {MTH(D[m])};
  * m <= k: SUBPROOF(m, D[0:k], b) : MTH(D[k:n]);
  * m > k: SUBPROOF(m - k, D[k:n], false) : MTH(D[0:k]). */
-static size_t ref_subproof(size_t m, const hash *d, size_t n, int b,
-                           hash *out)
+static size_t ref_subproof(size_t m, const hash *d, size_t n, int b, hash *out)
 {
     if (m == n) {
         if (b)
@@ -178,8 +177,8 @@ START_TEST(inclusion_matches_reference)
         hash want[SWLOG_MAX_PROOF + 1], got[SWLOG_MAX_PROOF + 1];
         size_t wlen = ref_path(m, leaves, n, want), glen = 99;
         swlog_error err = {0};
-        ck_assert_int_eq(
-            swlog_merkle_inclusion(leaves, n, m, got, &glen, &err), SWLOG_OK);
+        ck_assert_int_eq(swlog_merkle_inclusion(leaves, n, m, got, &glen, &err),
+                         SWLOG_OK);
         ck_assert_uint_eq(glen, wlen);
         ck_assert_mem_eq(got, want, wlen * 32);
         ck_assert_int_eq(incl(m, n, got, glen, root), SWLOG_OK);
@@ -191,9 +190,9 @@ START_TEST(inclusion_matches_reference)
             got[j][j % 32] ^= 0x01;
         }
         /* The wrong leaf, the wrong root. */
-        ck_assert_int_eq(swlog_merkle_inclusion_verify(
-                             leaves[(m + 1) % MAX_N], m, n, got, glen, root,
-                             NULL),
+        ck_assert_int_eq(swlog_merkle_inclusion_verify(leaves[(m + 1) % MAX_N],
+                                                       m, n, got, glen, root,
+                                                       NULL),
                          SWLOG_EPROOF);
         ck_assert_int_eq(incl(m, n, got, glen, other_root), SWLOG_EPROOF);
         /* The proof claimed for every other index. (Other sizes are not
@@ -239,8 +238,7 @@ START_TEST(consistency_matches_reference)
         size_t wlen = ref_subproof(m, leaves, n, 1, want), glen = 99;
         swlog_error err = {0};
         ck_assert_int_eq(
-            swlog_merkle_consistency(leaves, n, m, got, &glen, &err),
-            SWLOG_OK);
+            swlog_merkle_consistency(leaves, n, m, got, &glen, &err), SWLOG_OK);
         ck_assert_uint_eq(glen, wlen);
         ck_assert_mem_eq(got, want, wlen * 32);
         ck_assert_int_eq(cons(m, n, roots[m], roots[n], got, glen), SWLOG_OK);
@@ -272,9 +270,8 @@ START_TEST(consistency_matches_reference)
     size_t plen;
     ck_assert_int_eq(swlog_merkle_consistency(leaves, n, 0, p, &plen, NULL),
                      SWLOG_EARG);
-    ck_assert_int_eq(
-        swlog_merkle_consistency(leaves, n, n + 1, p, &plen, NULL),
-        SWLOG_EARG);
+    ck_assert_int_eq(swlog_merkle_consistency(leaves, n, n + 1, p, &plen, NULL),
+                     SWLOG_EARG);
     ck_assert_int_eq(cons(0, n, roots[0], roots[n], p, 0), SWLOG_EARG);
     ck_assert_int_eq(cons(n + 1, n, roots[n], roots[n], p, 0), SWLOG_EARG);
 }
@@ -305,15 +302,14 @@ START_TEST(proofs_are_bounded)
     ck_assert_ptr_nonnull(p);
     hash root;
     ref_mth(leaves, 5, root);
-    ck_assert_int_eq(swlog_merkle_inclusion_verify(leaves[0], 0, 5, p,
-                                                   SWLOG_MAX_PROOF + 1, root,
-                                                   NULL),
+    ck_assert_int_eq(swlog_merkle_inclusion_verify(
+                         leaves[0], 0, 5, p, SWLOG_MAX_PROOF + 1, root, NULL),
                      SWLOG_EBOUNDS);
     ck_assert_int_eq(cons(3, 5, root, root, p, SWLOG_MAX_PROOF + 1),
                      SWLOG_EBOUNDS);
     /* A huge claimed tree with a short proof fails as a proof. */
-    ck_assert_int_eq(swlog_merkle_inclusion_verify(leaves[0], 0, UINT64_MAX,
-                                                   p, 3, root, NULL),
+    ck_assert_int_eq(swlog_merkle_inclusion_verify(leaves[0], 0, UINT64_MAX, p,
+                                                   3, root, NULL),
                      SWLOG_EPROOF);
     ck_assert_int_eq(cons(1, UINT64_MAX, root, root, p, 3), SWLOG_EPROOF);
     free(p);

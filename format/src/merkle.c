@@ -109,8 +109,7 @@ int swlog_merkle_inclusion(const uint8_t (*leaves)[SWLOG_HASH_BYTES],
                            "swlog_merkle_inclusion: NULL argument");
     if (index >= n)
         return swlog__fail(err, SWLOG_EARG, 0,
-                           "leaf %" PRIu64 " of a tree of %" PRIu64, index,
-                           n);
+                           "leaf %" PRIu64 " of a tree of %" PRIu64, index, n);
     /* RFC 9162 §2.1.3.1, PATH(m, D[n]) unrolled: descend towards leaf m,
      * taking the hash of the other side at each level. */
     hash sib[MAX_DEPTH];
@@ -143,8 +142,7 @@ int swlog_merkle_inclusion_verify(const uint8_t leaf[SWLOG_HASH_BYTES],
                            "swlog_merkle_inclusion_verify: NULL argument");
     if (index >= n)
         return swlog__fail(err, SWLOG_EARG, 0,
-                           "leaf %" PRIu64 " of a tree of %" PRIu64, index,
-                           n);
+                           "leaf %" PRIu64 " of a tree of %" PRIu64, index, n);
     if (proof_len > SWLOG_MAX_PROOF)
         return swlog__fail(err, SWLOG_EBOUNDS, 0,
                            "proof of %zu hashes, maximum %u", proof_len,
@@ -191,8 +189,8 @@ int swlog_merkle_consistency(const uint8_t (*leaves)[SWLOG_HASH_BYTES],
                            "swlog_merkle_consistency: NULL argument");
     if (m == 0 || m > n)
         return swlog__fail(err, SWLOG_EARG, 0,
-                           "consistency of %" PRIu64 " leaves with %" PRIu64,
-                           m, n);
+                           "consistency of %" PRIu64 " leaves with %" PRIu64, m,
+                           n);
     /* RFC 9162 §2.1.4.1, SUBPROOF(m, D[n], true) unrolled. b turns false
      * once the old tree's edge leaves the left subtree, and then the old
      * tree's last complete subtree must be named at the bottom. */
@@ -229,8 +227,8 @@ int swlog_merkle_consistency_verify(uint64_t m, uint64_t n,
                            "swlog_merkle_consistency_verify: NULL argument");
     if (m == 0 || m > n)
         return swlog__fail(err, SWLOG_EARG, 0,
-                           "consistency of %" PRIu64 " leaves with %" PRIu64,
-                           m, n);
+                           "consistency of %" PRIu64 " leaves with %" PRIu64, m,
+                           n);
     if (proof_len > SWLOG_MAX_PROOF)
         return swlog__fail(err, SWLOG_EBOUNDS, 0,
                            "proof of %zu hashes, maximum %u", proof_len,
