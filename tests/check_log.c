@@ -509,6 +509,183 @@ START_TEST(search_crosses_windows)
 }
 END_TEST
 
+/* ---- the search after damage, against a naive reference ----------------- */
+
+static uint32_t rng_next(uint64_t *st)
+{
+    *st = *st * 6364136223846793005u + 1442695040888963407u;
+    return (uint32_t)(*st >> 33);
+}
+
+/* FORMAT §8.3 read literally: the first y > x where a whole envelope with a
+ * matching CRC begins, or 0. */
+static size_t naive_search(const uint8_t *p, size_t len, const uint8_t *salt,
+                           size_t x)
+{
+    for (size_t y = x + 1; y + 13 <= len; y++) {
+        if (p[y] != 0xf5 || p[y + 1] != 0x1e || p[y + 2] || p[y + 3])
+            continue;
+        uint32_t n = (uint32_t)p[y + 4] << 24 | (uint32_t)p[y + 5] << 16 |
+                     (uint32_t)p[y + 6] << 8 | p[y + 7];
+        if (n == 0 || n > SWLOG_MAX_BODY || n + 12 > len - y)
+            continue;
+        uint32_t c = swlog_crc32c(0, salt, 16);
+        c = swlog_crc32c(c, p + y, 8 + (size_t)n);
+        const uint8_t *q = p + y + 8 + n;
+        if (c == ((uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
+                  (uint32_t)q[2] << 8 | q[3]))
+            return y;
+    }
+    return 0;
+}
+
+/* Write a valid frame of salt around the body already at p[8..8+n). */
+static void seal_in_place(uint8_t *p, uint32_t n, const uint8_t *salt)
+{
+    uint8_t head[8], crc[4];
+    ck_assert_int_eq(swlog_envelope_encode(salt, p + 8, n, head, crc),
+                     SWLOG_OK);
+    memcpy(p, head, 8);
+    memcpy(p + 8 + n, crc, 4);
+}
+
+/* Random junk after a damaged frame, sown with fake heads (long and short
+ * claimed bodies, overlapping), frames of another salt, and sometimes real
+ * frames, some nested inside the bodies of others. */
+START_TEST(search_matches_naive)
+{
+    uint64_t st = 0x9e3779b97f4a7c15u * (uint64_t)(_i + 1);
+    uint8_t salt[16], other[16];
+    salt_of(20, salt);
+    salt_of(21, other);
+    size_t junk = 1 + rng_next(&st) % 300000;
+    swlog_buf b;
+    swlog_buf_init(&b);
+    img_header(&b, salt);
+    img_frame(&b, salt, 10, 5);
+    size_t x = b.len;
+    uint8_t *j = malloc(junk);
+    ck_assert_ptr_nonnull(j);
+    for (size_t i = 0; i < junk; i++)
+        j[i] = (uint8_t)rng_next(&st);
+    j[0] = 0; /* the frame at x is damaged */
+    /* Fakes first, so real frames sown after them stay whole (and hold
+     * fakes in their bodies). */
+    unsigned heads = rng_next(&st) % 400;
+    unsigned reals = _i % 3 == 0 ? 1 + rng_next(&st) % 4 : 0;
+    for (unsigned h = 0; h < heads + reals; h++) {
+        size_t at = 1 + rng_next(&st) % junk;
+        if (at + 13 > junk)
+            continue;
+        uint32_t room = (uint32_t)(junk - at - 12);
+        uint32_t kind = rng_next(&st) % 10;
+        uint32_t n = kind < 5 ? 1 + rng_next(&st) % room
+                              : 1 + rng_next(&st) % (room < 300 ? room : 300);
+        if (h >= heads)
+            seal_in_place(j + at, n, salt);
+        else if (kind == 9)
+            seal_in_place(j + at, n, other);
+        else {
+            j[at] = 0xf5;
+            j[at + 1] = 0x1e;
+            j[at + 2] = j[at + 3] = 0;
+            j[at + 4] = (uint8_t)(n >> 24);
+            j[at + 5] = (uint8_t)(n >> 16);
+            j[at + 6] = (uint8_t)(n >> 8);
+            j[at + 7] = (uint8_t)n;
+        }
+    }
+    ck_assert_int_eq(swlog_buf_append(&b, j, junk), SWLOG_OK);
+    free(j);
+    size_t want = naive_search(b.p, b.len, salt, x);
+
+    const char *path = tmp_path("search.log");
+    write_file(path, b.p, b.len);
+    for (int src = 0; src < 2; src++) {
+        swlog_log *log;
+        swlog_error err = {0};
+        if (src == 0)
+            ck_assert_int_eq(swlog_log_open_mem(b.p, b.len, &log, &err),
+                             SWLOG_OK);
+        else
+            ck_assert_int_eq(swlog_log_open(path, SWLOG_READ, &log, &err),
+                             SWLOG_OK);
+        size_t lens[1] = {10};
+        unsigned seeds[1] = {5};
+        int rc = read_expect(log, 1, lens, seeds, &err);
+        if (want == 0) {
+            ck_assert_int_eq(rc, 0);
+            ck_assert_uint_eq(swlog_log_torn(log), junk);
+        } else {
+            ck_assert_int_eq(rc, SWLOG_ECORRUPT);
+            char w[64];
+            snprintf(w, sizeof w, "valid frame at %zu:", want);
+            ck_assert_msg(strstr(err.msg, w) != NULL, "\"%s\" lacks \"%s\"",
+                          err.msg, w);
+        }
+        swlog_log_close(log);
+    }
+    swlog_buf_clear(&b);
+}
+END_TEST
+
+/* A long frame whose body holds a short valid frame: the short one's CRC is
+ * met first, but the long one starts first and is the one named. */
+START_TEST(search_names_the_first_start)
+{
+    uint8_t salt[16];
+    salt_of(22, salt);
+    swlog_buf b;
+    swlog_buf_init(&b);
+    img_header(&b, salt);
+    img_frame(&b, salt, 10, 5);
+    size_t x = b.len;
+    enum { OUTER = 150000, INNER = 40 };
+    uint8_t *j = calloc(1, 3 + OUTER + 12);
+    ck_assert_ptr_nonnull(j);
+    fill_body(j + 3 + 8, OUTER, 77);
+    seal_in_place(j + 3 + 8 + 1000, INNER, salt);
+    seal_in_place(j + 3, OUTER, salt);
+    ck_assert_int_eq(swlog_buf_append(&b, j, 3 + OUTER + 12), SWLOG_OK);
+    free(j);
+    size_t lens[1] = {10};
+    unsigned seeds[1] = {5};
+    expect_corrupt(b.p, b.len, 1, lens, seeds, x, x + 3, "SWLOG_EMAGIC");
+    swlog_buf_clear(&b);
+}
+END_TEST
+
+/* The hostile case the streaming search exists for: a head every 8 bytes,
+ * each claiming a body to near the end of the file. Linear time, so this
+ * takes well under a second (a per-head CRC would take minutes). */
+START_TEST(search_is_linear)
+{
+    enum { S = 4 << 20 };
+    uint8_t salt[16];
+    salt_of(23, salt);
+    uint8_t *p = calloc(1, S);
+    ck_assert_ptr_nonnull(p);
+    swlog_file_header_encode(salt, p);
+    for (size_t y = 40; y + 8 <= S / 2; y += 8) {
+        uint32_t n = S / 2 - 12;
+        p[y] = 0xf5;
+        p[y + 1] = 0x1e;
+        p[y + 4] = (uint8_t)(n >> 24);
+        p[y + 5] = (uint8_t)(n >> 16);
+        p[y + 6] = (uint8_t)(n >> 8);
+        p[y + 7] = (uint8_t)n;
+    }
+    swlog_log *log;
+    ck_assert_int_eq(swlog_log_open_mem(p, S, &log, NULL), SWLOG_OK);
+    const uint8_t *body;
+    size_t len;
+    ck_assert_int_eq(swlog_log_next(log, &body, &len, NULL, NULL), 0);
+    ck_assert_uint_eq(swlog_log_torn(log), S - 32);
+    swlog_log_close(log);
+    free(p);
+}
+END_TEST
+
 /* Frames from a file with another salt fail the CRC (FORMAT §3.1). */
 START_TEST(foreign_frames_refused)
 {
@@ -824,6 +1001,9 @@ Suite *log_suite(void)
     tcase_add_test(tc, damaged_middle_frame_is_corrupt);
     tcase_add_test(tc, search_crosses_windows);
     tcase_add_test(tc, foreign_frames_refused);
+    tcase_add_loop_test(tc, search_matches_naive, 0, 60);
+    tcase_add_test(tc, search_names_the_first_start);
+    tcase_add_test(tc, search_is_linear);
     suite_add_tcase(s, tc);
     tc = tcase_create("files");
     tcase_add_test(tc, bad_headers);

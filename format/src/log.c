@@ -164,58 +164,203 @@ static int read_frame(swlog_log *log, uint64_t x, const uint8_t **body,
     return SWLOG_OK;
 }
 
-/* FORMAT §8.3: is there a frame start at some y > x? 1 and *found, 0 when
- * none, or a system error. Streams through the window like the reader. */
+/* ---- FORMAT §8.3: the search for a frame start after damage ----------
+ *
+ * Checking each candidate head by reading its body would cost up to
+ * MAX_BODY per head, and a hostile file can hold a head every 6 bytes. So
+ * the search reads every byte once, keeping one running CRC; a candidate
+ * at y remembers the running CRC there, and when the stream reaches its
+ * CRC field the frame's CRC follows by CRC algebra (zlib's crc32_combine):
+ * crc(A || B) = x^(8|B|) * crc(A) + crc(B) over GF(2) modulo the
+ * polynomial. Memory: the candidates pending at once, which lie within one
+ * frame's length of each other (16 bytes each, one per 6 or more bytes). */
+
+#define CRC32C_POLY 0x82f63b78u
+
+/* a * b modulo the CRC polynomial, in the reflected bit order; a != 0. */
+static uint32_t mulmod(uint32_t a, uint32_t b)
+{
+    uint32_t m = (uint32_t)1 << 31, p = 0;
+    for (;;) {
+        if (a & m) {
+            p ^= b;
+            if ((a & (m - 1)) == 0)
+                break;
+        }
+        m >>= 1;
+        b = b & 1 ? (b >> 1) ^ CRC32C_POLY : b >> 1;
+    }
+    return p;
+}
+
+/* x2n[k] = x^(2^k) modulo the polynomial. */
+static void x2n_init(uint32_t x2n[32])
+{
+    uint32_t p = (uint32_t)1 << 30; /* x^1 */
+    x2n[0] = p;
+    for (int k = 1; k < 32; k++)
+        x2n[k] = p = mulmod(p, p);
+}
+
+/* x^(8n) modulo the polynomial: the shift of a CRC by n bytes. */
+static uint32_t x8n(const uint32_t x2n[32], uint64_t n)
+{
+    uint32_t p = (uint32_t)1 << 31; /* x^0 */
+    for (unsigned k = 3; n != 0; n >>= 1, k++)
+        if (n & 1)
+            p = mulmod(x2n[k & 31], p);
+    return p;
+}
+
+struct cand {
+    uint64_t y;   /* the head's offset */
+    uint32_t len; /* its body_len */
+    uint32_t k;   /* crc(salt) XOR the running CRC at y */
+};
+
+struct cands {
+    struct cand *v; /* a binary min-heap on the CRC field's offset */
+    size_t n, cap;
+};
+
+static uint64_t cand_end(const struct cand *c)
+{
+    return c->y + SWLOG_ENVELOPE_HEAD_BYTES + c->len;
+}
+
+static int cands_push(struct cands *h, struct cand c)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        struct cand *v = realloc(h->v, cap * sizeof *v);
+        if (v == NULL)
+            return -1;
+        h->v = v;
+        h->cap = cap;
+    }
+    size_t i = h->n++;
+    while (i > 0 && cand_end(&h->v[(i - 1) / 2]) > cand_end(&c)) {
+        h->v[i] = h->v[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->v[i] = c;
+    return 0;
+}
+
+static struct cand cands_pop(struct cands *h)
+{
+    struct cand top = h->v[0], last = h->v[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && cand_end(&h->v[c + 1]) < cand_end(&h->v[c]))
+            c++;
+        if (cand_end(&h->v[c]) >= cand_end(&last))
+            break;
+        h->v[i] = h->v[c];
+        i = c;
+    }
+    if (h->n > 0)
+        h->v[i] = last;
+    return top;
+}
+
+/* A head at p (8 bytes readable) for a frame that fits the file: *len. */
+static int head_ok(const swlog_log *log, const uint8_t *p, uint64_t y,
+                   uint32_t *len)
+{
+    if (p[0] != 0xf5 || p[1] != 0x1e || p[2] != 0 || p[3] != 0)
+        return 0;
+    uint32_t n = load32(p + 4);
+    if (n == 0 || n > SWLOG_MAX_BODY ||
+        (uint64_t)n + SWLOG_ENVELOPE_BYTES > log->size - y)
+        return 0;
+    *len = n;
+    return 1;
+}
+
+/* Is there a frame start at some y > x? 1 with the smallest in *found, 0
+ * when none, or a system error. */
 static int find_frame_start(swlog_log *log, uint64_t x, uint64_t *found,
                             swlog_error *err)
 {
-    uint64_t y = x + 1;
-    while (y < log->size && log->size - y >= FRAME_MIN) {
-        uint64_t left = log->size - y;
+    uint32_t x2n[32];
+    x2n_init(x2n);
+    const uint32_t salt_crc = swlog_crc32c(0, log->salt, SWLOG_SALT_BYTES);
+    struct cands h = {NULL, 0, 0};
+    uint64_t best = UINT64_MAX;
+    uint64_t c0 = x + 1, pos = c0; /* run = crc32c(file[x+1 .. pos)) */
+    uint32_t run = 0;
+    int rc = SWLOG_OK;
+    while (c0 < log->size) {
+        uint64_t left = log->size - c0;
         size_t n = left < WINDOW_MIN ? (size_t)left : WINDOW_MIN;
         const uint8_t *p;
-        int rc = fetch(log, y, n, &p, err);
-        if (rc != SWLOG_OK)
-            return rc;
-        size_t i = 0;
-        int moved = 0;
-        while (i + SWLOG_ENVELOPE_HEAD_BYTES <= n) {
-            const uint8_t *m =
-                memchr(p + i, 0xf5, n - SWLOG_ENVELOPE_HEAD_BYTES + 1 - i);
-            if (m == NULL)
-                break;
-            i = (size_t)(m - p);
-            /* Cheap checks first; read_frame repeats them, then the CRC. */
-            uint32_t blen = load32(m + 4);
-            if (m[1] == 0x1e && m[2] == 0 && m[3] == 0 && blen >= 1 &&
-                blen <= SWLOG_MAX_BODY &&
-                (uint64_t)blen + SWLOG_ENVELOPE_BYTES <= log->size - (y + i)) {
-                swlog_error why = {0};
-                const uint8_t *b;
-                uint32_t l;
-                rc = read_frame(log, y + i, &b, &l, &why);
-                if (rc == SWLOG_OK) {
-                    *found = y + i;
-                    return 1;
+        if ((rc = fetch(log, c0, n, &p, err)) != SWLOG_OK)
+            goto done;
+        int last = c0 + n == log->size;
+        /* Offsets below lim are handled in this chunk; a head or CRC field
+         * starting there lies wholly inside it (§3.2: heads are 8 bytes). */
+        uint64_t lim = last ? log->size : c0 + n - 7;
+        uint64_t scan = c0;
+        for (;;) {
+            uint64_t ny = UINT64_MAX;
+            uint32_t len = 0;
+            while (best == UINT64_MAX && scan < lim &&
+                   log->size - scan >= FRAME_MIN) {
+                const uint8_t *m =
+                    memchr(p + (scan - c0), 0xf5, (size_t)(lim - scan));
+                if (m == NULL)
+                    break;
+                scan = c0 + (uint64_t)(m - p);
+                if (log->size - scan >= FRAME_MIN &&
+                    head_ok(log, m, scan, &len)) {
+                    ny = scan;
+                    break;
                 }
-                if (!is_format_error(rc))
-                    return swlog__fail(err, rc, why.offset, "%s", why.msg);
-                /* read_frame may have moved the window: fetch again. */
-                y += i + 1;
-                moved = 1;
-                break;
+                scan++;
             }
-            i++;
-        }
-        if (!moved) {
-            if (n < SWLOG_ENVELOPE_HEAD_BYTES)
+            uint64_t ne = h.n > 0 ? cand_end(&h.v[0]) : UINT64_MAX;
+            if (ne < lim && ne <= ny) {
+                run = swlog_crc32c(run, p + (pos - c0), (size_t)(ne - pos));
+                pos = ne;
+                struct cand c = cands_pop(&h);
+                uint64_t w = ne - c.y;
+                uint32_t crc = run ^ mulmod(x8n(x2n, w), c.k);
+                if (crc == load32(p + (ne - c0)) && c.y < best)
+                    best = c.y;
+                continue;
+            }
+            if (ny == UINT64_MAX)
                 break;
-            /* The last 7 offsets of this chunk start heads that run past
-             * it: the next chunk begins with them. */
-            y += n - (SWLOG_ENVELOPE_HEAD_BYTES - 1);
+            run = swlog_crc32c(run, p + (pos - c0), (size_t)(ny - pos));
+            pos = ny;
+            struct cand c = {ny, len, salt_crc ^ run};
+            if (cands_push(&h, c) != 0) {
+                rc = swlog__fail(err, SWLOG_ENOMEM, x,
+                                 "%s: no memory to search after damage",
+                                 log->path);
+                goto done;
+            }
+            scan = ny + 1;
         }
+        if (best != UINT64_MAX && h.n == 0)
+            break;
+        if (last)
+            break;
+        run = swlog_crc32c(run, p + (pos - c0), (size_t)(lim - pos));
+        pos = c0 = lim;
     }
-    return 0;
+done:
+    free(h.v);
+    if (rc != SWLOG_OK)
+        return rc;
+    if (best == UINT64_MAX)
+        return 0;
+    *found = best;
+    return 1;
 }
 
 int swlog_log_next(swlog_log *log, const uint8_t **body, size_t *len,
