@@ -379,8 +379,8 @@ int swlog_log_next(swlog_log *log, const uint8_t **body, size_t *len,
         return 0;
     }
     swlog_error why = {0};
-    const uint8_t *b;
-    uint32_t n;
+    const uint8_t *b = NULL;
+    uint32_t n = 0;
     int rc = read_frame(log, x, &b, &n, &why);
     if (rc == SWLOG_OK) {
         *body = b;
@@ -393,7 +393,7 @@ int swlog_log_next(swlog_log *log, const uint8_t **body, size_t *len,
     }
     if (!is_format_error(rc))
         return swlog__fail(err, rc, why.offset, "%s", why.msg);
-    uint64_t y;
+    uint64_t y = 0;
     rc = find_frame_start(log, x, &y, err);
     if (rc < 0)
         return rc;
