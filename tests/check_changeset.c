@@ -1221,9 +1221,12 @@ START_TEST(crafted_dictionary_bounds)
     pvar(&p, 1);
     pname(&p, "Bad");
     expect_cs(&p, 1, SWLOG_EINVAL, PAYLOAD_AT + 2);
-    /* An empty payload. */
+    /* An empty payload (FORMAT §5.1: 1 <= payload_len), and one that ends
+     * inside the dictionary. */
     memset(&p, 0, sizeof p);
-    expect_cs(&p, 1, SWLOG_ESHORT, PAYLOAD_AT);
+    expect_cs(&p, 1, SWLOG_EINVAL, 84);
+    pvar(&p, 1);
+    expect_cs(&p, 1, SWLOG_ESHORT, PAYLOAD_AT + 1);
 }
 END_TEST
 

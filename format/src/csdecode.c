@@ -414,6 +414,9 @@ int swlog__changeset_decode(swlog_frame *f, unsigned flags, swlog_error *err)
     f->u.changeset.record_count = count;
     f->u.changeset.author = b + CS_AUTHOR;
     f->u.changeset.author_len = author_len;
+    if (f->payload_len == 0)
+        return swlog__fail(err, SWLOG_EINVAL, SWLOG__OFF_PAYLOAD_LEN,
+                           "change-set without payload");
     swlog_reader scratch;
     return check_payload(f, &scratch, err);
 }
