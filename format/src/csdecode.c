@@ -94,8 +94,8 @@ static int parse_dict(swlog_reader *rd, swlog__cursor *c, swlog_error *err)
                            SWLOG_MAX_TABLES);
     uint32_t total = 0;
     for (unsigned t = 0; t < ntables; t++) {
-        const uint8_t *name;
-        uint8_t len;
+        const uint8_t *name = NULL;
+        uint8_t len = 0;
         rc = take_name(c, t, -1, &name, &len, err);
         if (rc != SWLOG_OK)
             return rc;
