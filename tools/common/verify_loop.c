@@ -1,0 +1,239 @@
+/* The per-file verification loop: envelopes and CRCs (FORMAT §3, §8.3),
+ * strict decoding and signatures (§4-§7), chains (§8.1) and forks (§8.2). */
+#include "verify_loop.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct run {
+    const char *path;
+    const verify_loop_opts *o;
+    const verify_loop_cb *cb;
+    verify_stats *st;
+    swlog_chains *chains;
+    int stopped; /* a callback asked to stop */
+} run;
+
+static void raise_status(run *r, int status)
+{
+    r->st->status = verify_loop_combine(r->st->status, status);
+}
+
+/* Report one problem; h names the frame's feed and seq when known. */
+static void problem(run *r, uint64_t offset, const peek_header *h, int code,
+                    int severity, const char *msg)
+{
+    verify_problem p;
+    memset(&p, 0, sizeof p);
+    p.path = r->path;
+    p.offset = offset;
+    if (h != NULL) {
+        p.has_feed = 1;
+        memcpy(p.feed, h->signer, sizeof p.feed);
+        p.seq = h->seq;
+    }
+    p.code = code;
+    p.severity = severity;
+    p.msg = (msg != NULL && msg[0] != '\0') ? msg : swlog_code_text(code);
+    if (severity == VERIFY_ERROR)
+        r->st->problems++;
+    if (r->cb->on_problem != NULL && r->cb->on_problem(r->cb->ctx, &p) != 0)
+        r->stopped = 1;
+}
+
+/* After a refused frame, move its feed's chain head to it when its header
+ * can be read, so that one bad frame is reported once and not again as a
+ * gap at each later frame of the feed. The result is ignored: the frame is
+ * already reported, and it is never counted as valid. */
+static void resync(run *r, const verify_frame *vf)
+{
+    swlog_error ignored = {0};
+    if (r->chains == NULL)
+        return;
+    if (vf->frame != NULL) {
+        (void)swlog_chains_add(r->chains, vf->frame, &ignored);
+        return;
+    }
+    if (!vf->has_header || !vf->peek.has_id || vf->peek.seq == 0)
+        return;
+    swlog_frame f;
+    memset(&f, 0, sizeof f);
+    f.type = vf->peek.type;
+    f.header_len = vf->peek.header_len;
+    memcpy(f.signer, vf->peek.signer, sizeof f.signer);
+    f.seq = vf->peek.seq;
+    memcpy(f.prev, vf->peek.prev, sizeof f.prev);
+    f.hlc = vf->peek.hlc;
+    memcpy(f.id, vf->peek.id, sizeof f.id);
+    (void)swlog_chains_add(r->chains, &f, &ignored);
+}
+
+/* Chain and fork checks of a frame that decoded: SWLOG_OK or the problem,
+ * described in err. */
+static int check_feed(run *r, const swlog_frame *f, swlog_error *err)
+{
+    if (r->chains != NULL) {
+        int rc = swlog_chains_add(r->chains, f, err);
+        if (rc != SWLOG_OK)
+            return rc;
+    }
+    if (r->o->forks != NULL) {
+        uint8_t first[SWLOG_HASH_BYTES];
+        int rc = fork_index_add(r->o->forks, f->signer, f->seq, f->id, first);
+        if (rc == SWLOG_ENOMEM) {
+            snprintf(err->msg, sizeof err->msg,
+                     "out of memory in the fork index");
+            err->code = SWLOG_ENOMEM;
+            return rc;
+        }
+        if (rc == 1) {
+            char a[17], b[17];
+            swlog_hex(f->id, 8, a);
+            swlog_hex(first, 8, b);
+            snprintf(err->msg, sizeof err->msg,
+                     "fork: frame %s… differs from frame %s… seen earlier "
+                     "with the same feed and seq",
+                     a, b);
+            err->code = SWLOG_EFORK;
+            return SWLOG_EFORK;
+        }
+    }
+    return SWLOG_OK;
+}
+
+static void check_frame(run *r, const uint8_t *body, size_t len,
+                        uint64_t offset)
+{
+    verify_frame vf;
+    memset(&vf, 0, sizeof vf);
+    vf.path = r->path;
+    vf.offset = offset;
+    vf.body = body;
+    vf.body_len = len;
+    vf.has_header = peek_frame(body, len, &vf.peek);
+
+    unsigned flags = r->o->no_sig ? SWLOG_DECODE_NO_SIG : 0;
+    swlog_frame f, unsigned_f;
+    swlog_error err = {0};
+    uint64_t at = offset; /* where the problem is reported */
+    int rc = swlog_frame_decode(body, len, flags, &f, &err);
+    if (rc == SWLOG_OK) {
+        vf.frame = &f;
+        rc = check_feed(r, &f, &err);
+    } else {
+        /* FORMAT §3.3 step 6: body offsets become file offsets. */
+        at = offset + SWLOG_ENVELOPE_HEAD_BYTES + err.offset;
+        swlog_error again = {0};
+        if (rc == SWLOG_ESIG &&
+            swlog_frame_decode(body, len, SWLOG_DECODE_NO_SIG, &unsigned_f,
+                               &again) == SWLOG_OK)
+            vf.frame = &unsigned_f;
+    }
+    vf.code = rc;
+
+    verify_stats *st = r->st;
+    st->frames++;
+    if (rc == SWLOG_OK && f.type == SWLOG_TYPE_CHANGESET) {
+        st->changesets++;
+        st->records += f.u.changeset.record_count;
+    }
+    if (rc != SWLOG_OK) {
+        st->bad_frames++;
+        if (rc != SWLOG_ESEQ && rc != SWLOG_ECHAIN && rc != SWLOG_EFORK)
+            resync(r, &vf);
+        raise_status(r, rc == SWLOG_ENOMEM ? VERIFY_IOERR : VERIFY_INVALID);
+    }
+    if (r->cb->on_frame != NULL && r->cb->on_frame(r->cb->ctx, &vf) != 0)
+        r->stopped = 1;
+    if (rc != SWLOG_OK)
+        problem(r, at, vf.has_header ? &vf.peek : NULL, rc, VERIFY_ERROR,
+                err.msg);
+}
+
+static void scan(run *r, swlog_log *log)
+{
+    for (;;) {
+        const uint8_t *body;
+        size_t len;
+        uint64_t offset;
+        swlog_error err = {0};
+        int rc = swlog_log_next(log, &body, &len, &offset, &err);
+        if (rc == 1) {
+            check_frame(r, body, len, offset);
+            if (r->stopped)
+                return;
+            continue;
+        }
+        if (rc == 0)
+            break;
+        /* FORMAT §8.3: damage followed by valid frames is reported with its
+         * offset; this reader cannot resume after it, so it says so. */
+        char msg[sizeof err.msg + 64];
+        snprintf(msg, sizeof msg, "%s%s",
+                 err.msg[0] != '\0' ? err.msg : swlog_code_text(rc),
+                 rc == SWLOG_ECORRUPT ? "; frames after it were not checked"
+                                      : "");
+        raise_status(r, rc == SWLOG_EIO || rc == SWLOG_ENOMEM ? VERIFY_IOERR
+                                                              : VERIFY_INVALID);
+        problem(r, err.offset, NULL, rc, VERIFY_ERROR, msg);
+        return;
+    }
+    uint64_t torn = swlog_log_torn(log);
+    if (torn > 0) {
+        char msg[128];
+        r->st->torn = torn;
+        snprintf(msg, sizeof msg,
+                 "torn tail: %llu bytes after the last whole frame; the file "
+                 "needs recovery before appending",
+                 (unsigned long long)torn);
+        raise_status(r, VERIFY_TORN);
+        problem(r, swlog_log_end(log), NULL, SWLOG_OK, VERIFY_WARNING, msg);
+    }
+}
+
+int verify_loop_file(const char *path, const verify_loop_opts *o,
+                     const verify_loop_cb *cb, verify_stats *st)
+{
+    run r = {path, o, cb, st, NULL, 0};
+    memset(st, 0, sizeof *st);
+
+    swlog_log *log = NULL;
+    swlog_error err = {0};
+    int rc = swlog_log_open(path, SWLOG_READ, &log, &err);
+    if (rc != SWLOG_OK) {
+        raise_status(&r, rc == SWLOG_EIO || rc == SWLOG_ENOMEM ? VERIFY_IOERR
+                                                               : VERIFY_INVALID);
+        problem(&r, err.offset, NULL, rc, VERIFY_ERROR, err.msg);
+        return st->status;
+    }
+    if (cb->on_open != NULL && cb->on_open(cb->ctx, path, swlog_log_salt(log)))
+        r.stopped = 1;
+    if (!o->no_chains && !r.stopped) {
+        r.chains = swlog_chains_new();
+        if (r.chains == NULL) {
+            raise_status(&r, VERIFY_IOERR);
+            problem(&r, 0, NULL, SWLOG_ENOMEM, VERIFY_ERROR, NULL);
+            r.stopped = 1;
+        }
+    }
+    if (!r.stopped)
+        scan(&r, log);
+    if (r.stopped)
+        raise_status(&r, VERIFY_IOERR);
+    st->bytes = swlog_log_end(log);
+    st->feeds = r.chains != NULL ? swlog_chains_count(r.chains) : 0;
+    swlog_chains_free(r.chains);
+    swlog_log_close(log);
+    return st->status;
+}
+
+int verify_loop_combine(int a, int b)
+{
+    static const int rank[] = {
+        [VERIFY_VALID] = 0,
+        [VERIFY_TORN] = 1,
+        [VERIFY_IOERR] = 2,
+        [VERIFY_INVALID] = 3,
+    };
+    return rank[b] > rank[a] ? b : a;
+}
