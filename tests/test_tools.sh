@@ -134,6 +134,25 @@ expect_rc 1 "dump bad signature" "$DUMP" "$T/sig.log"
 expect_in "$T/out" "dump bad signature" "INVALID (SWLOG_ESIG)"
 expect_in "$T/out" "dump bad signature" "not authentic"
 
+# 4b. A frame removed whole (the others keep their CRCs): a gap in feed 1,
+#     reported once at the next frame of that feed, not at every later one.
+OFF4=$(frame_offset "$T/dump.json" 4)
+cp "$T/good.log" "$T/gap.log"
+python3 - "$T/gap.log" "$OFF4" <<'PY'
+import sys
+p, off = sys.argv[1], int(sys.argv[2])
+b = bytearray(open(p, "rb").read())
+blen = int.from_bytes(b[off + 4:off + 8], "big")
+del b[off:off + 12 + blen]
+open(p, "wb").write(bytes(b))
+PY
+expect_rc 1 "verify gap" "$VERIFY" "$T/gap.log"
+expect_in "$T/out" "verify gap" " seq 3: "
+expect_in "$T/out" "verify gap" "(SWLOG_ESEQ)"
+[ "$(grep -c 'SWLOG_E' "$T/out")" -eq 1 ] ||
+    fail "verify gap: one missing frame must give one problem"
+expect_in "$T/out" "verify gap" "15 frames"
+
 # 5. The last frame cut short: a torn tail, exit 3, valid frames counted.
 cp "$T/good.log" "$T/torn.log"
 SIZE=$(stat -c %s "$T/torn.log")

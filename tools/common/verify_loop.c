@@ -2,8 +2,20 @@
  * strict decoding and signatures (§4-§7), chains (§8.1) and forks (§8.2). */
 #include "verify_loop.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* The head a feed's chain continues from after a problem. swlog_chains only
+ * moves a head on a frame that links, so after a gap, a broken link or a
+ * refused frame every later frame of the feed would be reported again; the
+ * loop follows such feeds here instead and reports each problem once. */
+typedef struct rebased {
+    uint8_t feed[SWLOG_PUBKEY_BYTES];
+    uint64_t seq;
+    uint8_t id[SWLOG_HASH_BYTES];
+} rebased;
 
 typedef struct run {
     const char *path;
@@ -11,6 +23,8 @@ typedef struct run {
     const verify_loop_cb *cb;
     verify_stats *st;
     swlog_chains *chains;
+    rebased *rb; /* feeds with a problem; grows with feeds, not frames */
+    size_t nrb, caprb;
     int stopped; /* a callback asked to stop */
 } run;
 
@@ -41,20 +55,102 @@ static void problem(run *r, uint64_t offset, const peek_header *h, int code,
         r->stopped = 1;
 }
 
-/* After a refused frame, move its feed's chain head to it when its header
- * can be read, so that one bad frame is reported once and not again as a
- * gap at each later frame of the feed. The result is ignored: the frame is
- * already reported, and it is never counted as valid. */
+static rebased *find_rebased(run *r, const uint8_t *feed)
+{
+    for (size_t i = 0; i < r->nrb; i++)
+        if (memcmp(r->rb[i].feed, feed, SWLOG_PUBKEY_BYTES) == 0)
+            return &r->rb[i];
+    return NULL;
+}
+
+/* Continue the feed's chain from (seq, id). SWLOG_ENOMEM when it cannot. */
+static int rebase(run *r, const uint8_t *feed, uint64_t seq,
+                  const uint8_t *id)
+{
+    rebased *b = find_rebased(r, feed);
+    if (b == NULL) {
+        if (r->nrb == r->caprb) {
+            size_t cap = r->caprb == 0 ? 8 : r->caprb * 2;
+            rebased *p = realloc(r->rb, cap * sizeof *p);
+            if (p == NULL)
+                return SWLOG_ENOMEM;
+            r->rb = p;
+            r->caprb = cap;
+        }
+        b = &r->rb[r->nrb++];
+        memcpy(b->feed, feed, SWLOG_PUBKEY_BYTES);
+    }
+    b->seq = seq;
+    memcpy(b->id, id, SWLOG_HASH_BYTES);
+    return SWLOG_OK;
+}
+
+/* FORMAT §8.2: the frame repeats its feed's last seq with another id. */
+static int fork_in_file(const swlog_frame *f, swlog_error *err)
+{
+    memset(err, 0, sizeof *err);
+    err->code = SWLOG_EFORK;
+    snprintf(err->msg, sizeof err->msg,
+             "fork: a different frame with seq %" PRIu64
+             " precedes this one in the file",
+             f->seq);
+    return SWLOG_EFORK;
+}
+
+/* FORMAT §8.1 for one frame: SWLOG_OK, SWLOG_ESEQ, SWLOG_ECHAIN or, for
+ * the same seq as the feed's last frame with another id, SWLOG_EFORK (err
+ * set). Afterwards the feed continues from this frame either way. */
+static int chain_check(run *r, const swlog_frame *f, swlog_error *err)
+{
+    rebased *b = find_rebased(r, f->signer);
+    int rc = SWLOG_OK;
+    uint64_t head_seq;
+    uint8_t head_id[SWLOG_HASH_BYTES];
+    if (b == NULL) {
+        rc = swlog_chains_add(r->chains, f, err);
+        if (rc == SWLOG_ESEQ &&
+            swlog_chains_head(r->chains, f->signer, &head_seq, head_id) &&
+            head_seq == f->seq &&
+            memcmp(head_id, f->id, SWLOG_HASH_BYTES) != 0)
+            rc = fork_in_file(f, err);
+        if (rc == SWLOG_ESEQ || rc == SWLOG_ECHAIN || rc == SWLOG_EFORK) {
+            if (rebase(r, f->signer, f->seq, f->id) != SWLOG_OK)
+                r->stopped = 1;
+        }
+        return rc;
+    }
+    if (f->seq == b->seq && memcmp(f->id, b->id, SWLOG_HASH_BYTES) != 0) {
+        rc = fork_in_file(f, err);
+    } else if (b->seq == UINT64_MAX || f->seq != b->seq + 1) {
+        err->code = rc = SWLOG_ESEQ;
+        snprintf(err->msg, sizeof err->msg,
+                 "feed holds seq %" PRIu64 ", next frame has seq %" PRIu64,
+                 b->seq, f->seq);
+    } else if (memcmp(f->prev, b->id, SWLOG_HASH_BYTES) != 0) {
+        err->code = rc = SWLOG_ECHAIN;
+        snprintf(err->msg, sizeof err->msg,
+                 "seq %" PRIu64 ": prev is not the id of frame %" PRIu64,
+                 f->seq, b->seq);
+    }
+    b->seq = f->seq;
+    memcpy(b->id, f->id, SWLOG_HASH_BYTES);
+    return rc;
+}
+
+/* After a refused frame, continue its feed's chain from it when its header
+ * can be read, so that one bad frame is reported once and not again at the
+ * next frame of the feed. Its own chain result is not reported: the frame is
+ * already reported, and never counted as valid. */
 static void resync(run *r, const verify_frame *vf)
 {
     swlog_error ignored = {0};
     if (r->chains == NULL)
         return;
     if (vf->frame != NULL) {
-        (void)swlog_chains_add(r->chains, vf->frame, &ignored);
+        (void)chain_check(r, vf->frame, &ignored);
         return;
     }
-    if (!vf->has_header || !vf->peek.has_id || vf->peek.seq == 0)
+    if (!vf->has_header || !vf->peek.has_id)
         return;
     swlog_frame f;
     memset(&f, 0, sizeof f);
@@ -65,7 +161,7 @@ static void resync(run *r, const verify_frame *vf)
     memcpy(f.prev, vf->peek.prev, sizeof f.prev);
     f.hlc = vf->peek.hlc;
     memcpy(f.id, vf->peek.id, sizeof f.id);
-    (void)swlog_chains_add(r->chains, &f, &ignored);
+    (void)chain_check(r, &f, &ignored);
 }
 
 /* Chain and fork checks of a frame that decoded: SWLOG_OK or the problem,
@@ -73,7 +169,7 @@ static void resync(run *r, const verify_frame *vf)
 static int check_feed(run *r, const swlog_frame *f, swlog_error *err)
 {
     if (r->chains != NULL) {
-        int rc = swlog_chains_add(r->chains, f, err);
+        int rc = chain_check(r, f, err);
         if (rc != SWLOG_OK)
             return rc;
     }
@@ -194,7 +290,7 @@ static void scan(run *r, swlog_log *log)
 int verify_loop_file(const char *path, const verify_loop_opts *o,
                      const verify_loop_cb *cb, verify_stats *st)
 {
-    run r = {path, o, cb, st, NULL, 0};
+    run r = {path, o, cb, st, NULL, NULL, 0, 0, 0};
     memset(st, 0, sizeof *st);
 
     swlog_log *log = NULL;
@@ -223,6 +319,7 @@ int verify_loop_file(const char *path, const verify_loop_opts *o,
     st->bytes = swlog_log_end(log);
     st->feeds = r.chains != NULL ? swlog_chains_count(r.chains) : 0;
     swlog_chains_free(r.chains);
+    free(r.rb);
     swlog_log_close(log);
     return st->status;
 }
