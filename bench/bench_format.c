@@ -18,7 +18,6 @@
 #define SQLITE_ENABLE_SESSION 1
 #define SQLITE_ENABLE_PREUPDATE_HOOK 1
 
-#include <math.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -339,9 +338,8 @@ static double measure_verify(const config *cfg, const char *path,
     if (verify_pass(path, rd) != ls->records) /* also warms the cache */
         die("records lost", NULL);
     double one = now() - t0;
-    int k = (int)ceil(cfg->min_time / (one > 1e-6 ? one : 1e-6));
-    if (k < 1)
-        k = 1;
+    /* Whole passes only, enough of them to last cfg->min_time. */
+    int k = 1 + (int)(cfg->min_time / (one > 1e-6 ? one : 1e-6));
     double v[RUNS];
     for (int r = 0; r < cfg->runs; r++) {
         t0 = now();

@@ -18,10 +18,10 @@ void fmt_hex(FILE *f, const uint8_t *p, size_t len);
 
 /* "2026-11-23T01:17:17.123Z" for milliseconds since the Unix epoch
  * (FORMAT §1.4). Years above 9999 print with more digits. */
-#define FMT_TIME_BYTES 40
+#define FMT_TIME_BYTES 64
 void fmt_ms(uint64_t ms, char out[FMT_TIME_BYTES]);
 /* HLC (FORMAT §1.4): "2026-11-23T01:17:17.123Z#3" = time # logical counter. */
-#define FMT_HLC_BYTES 48
+#define FMT_HLC_BYTES 80
 void fmt_hlc(uint64_t hlc, char out[FMT_HLC_BYTES]);
 
 /* Human form of a UTF-8 string, in double quotes: printable characters as
