@@ -189,6 +189,53 @@ printf 'not a log at all, but long enough to hold a header' >"$T/junk.log"
 expect_rc 1 "verify junk" "$VERIFY" "$T/junk.log"
 expect_in "$T/out" "verify junk" "(SWLOG_EMAGIC)"
 
+# 8. The spec's file and chain vectors, made independently of this code
+#    (FORMAT §12): the exit status, and the first problem's code and offset.
+VECTORS=${2:?source dir}/spec/vectors/vectors.txt
+if [ ! -f "$VECTORS" ]; then
+    fail "no $VECTORS"
+else
+    python3 - "$VECTORS" "$VERIFY" "$T" <<'PY' || fail "spec vectors"
+import os, re, subprocess, sys
+path, verify, tmp = sys.argv[1:4]
+blocks, cur = [], {}
+for line in open(path, encoding="utf-8"):
+    line = line.rstrip("\n")
+    if not line:
+        if cur:
+            blocks.append(cur)
+        cur = {}
+    elif not line.startswith("#"):
+        k, _, v = line.partition(" ")
+        cur.setdefault(k, v)
+if cur:
+    blocks.append(cur)
+n = bad = 0
+for b in blocks:
+    if b.get("kind") not in ("file", "chain"):
+        continue
+    n += 1
+    f = os.path.join(tmp, "vec.log")
+    with open(f, "wb") as out:
+        out.write(bytes.fromhex(b["hex"]))
+    p = subprocess.run([verify, f], capture_output=True, text=True)
+    exp = b["expect"].split()
+    if exp[0] == "ok":
+        ok = p.returncode == (3 if int(b.get("torn", "0")) > 0 else 0)
+    else:
+        first = re.search(r"vec\.log:(\d+): .*\((SWLOG_\w+)\)$", p.stdout, re.M)
+        ok = (p.returncode == 1 and first is not None
+              and first.group(2) == exp[0]
+              and (len(exp) < 2 or first.group(1) == exp[1][1:]))
+    if not ok:
+        bad += 1
+        print("  vector %s: expect %s, got exit %d: %s"
+              % (b["vector"], b["expect"], p.returncode, p.stdout.strip()[:300]))
+print("%d file/chain vectors, %d failed" % (n, bad))
+sys.exit(1 if bad or n == 0 else 0)
+PY
+fi
+
 if [ "$fails" -ne 0 ]; then
     echo "$fails check(s) failed"
     exit 1

@@ -85,21 +85,22 @@ static int rebase(run *r, const uint8_t *feed, uint64_t seq,
     return SWLOG_OK;
 }
 
-/* FORMAT §8.2: the frame repeats its feed's last seq with another id. */
+/* The frame repeats its feed's last seq with another id: FORMAT §8.1 makes
+ * that SWLOG_ESEQ inside one file; the message names it a fork (§8.2), as
+ * an auditor must not read it as a mere duplicate. */
 static int fork_in_file(const swlog_frame *f, swlog_error *err)
 {
     memset(err, 0, sizeof *err);
-    err->code = SWLOG_EFORK;
+    err->code = SWLOG_ESEQ;
     snprintf(err->msg, sizeof err->msg,
-             "fork: a different frame with seq %" PRIu64
+             "fork: another frame with seq %" PRIu64
              " precedes this one in the file",
              f->seq);
-    return SWLOG_EFORK;
+    return SWLOG_ESEQ;
 }
 
-/* FORMAT §8.1 for one frame: SWLOG_OK, SWLOG_ESEQ, SWLOG_ECHAIN or, for
- * the same seq as the feed's last frame with another id, SWLOG_EFORK (err
- * set). Afterwards the feed continues from this frame either way. */
+/* FORMAT §8.1 for one frame: SWLOG_OK, SWLOG_ESEQ or SWLOG_ECHAIN (err
+ * set; a fork inside the file is an SWLOG_ESEQ that says so). Afterwards the feed continues from this frame either way. */
 static int chain_check(run *r, const swlog_frame *f, swlog_error *err)
 {
     rebased *b = find_rebased(r, f->signer);
@@ -113,7 +114,7 @@ static int chain_check(run *r, const swlog_frame *f, swlog_error *err)
             head_seq == f->seq &&
             memcmp(head_id, f->id, SWLOG_HASH_BYTES) != 0)
             rc = fork_in_file(f, err);
-        if (rc == SWLOG_ESEQ || rc == SWLOG_ECHAIN || rc == SWLOG_EFORK) {
+        if (rc == SWLOG_ESEQ || rc == SWLOG_ECHAIN) {
             if (rebase(r, f->signer, f->seq, f->id) != SWLOG_OK)
                 r->stopped = 1;
         }
