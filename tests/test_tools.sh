@@ -9,6 +9,10 @@ MKLOG=$BUILD/tests/swsync_test_mklog
 T=$(mktemp -d "${TMPDIR:-/tmp}/swsync-tools-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 fails=0
+# Under -DSWSYNC_SANITIZE=ON a sanitizer report must not pass for the exit
+# status 1 that damaged logs expect.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=86"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=87:print_stacktrace=1"
 
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # expect_rc WANT NAME CMD...: run CMD, stdout+stderr to $T/out, check status.
@@ -17,6 +21,10 @@ expect_rc() {
     shift 2
     "$@" >"$T/out" 2>"$T/err"
     local rc=$?
+    if grep -qE "Sanitizer|runtime error" "$T/err"; then
+        fail "$name: sanitizer report"
+        head -20 "$T/err" | sed 's/^/    /'
+    fi
     if [ "$rc" -ne "$want" ]; then
         fail "$name: exit $rc, expected $want"
         sed 's/^/    /' "$T/out" "$T/err" | head -20
@@ -219,6 +227,10 @@ for b in blocks:
     with open(f, "wb") as out:
         out.write(bytes.fromhex(b["hex"]))
     p = subprocess.run([verify, f], capture_output=True, text=True)
+    if "Sanitizer" in p.stderr or "runtime error" in p.stderr:
+        bad += 1
+        print("  vector %s: sanitizer report: %s" % (b["vector"], p.stderr[:300]))
+        continue
     exp = b["expect"].split()
     if exp[0] == "ok":
         ok = p.returncode == (3 if int(b.get("torn", "0")) > 0 else 0)
