@@ -156,39 +156,60 @@ typedef struct limit {
     double sha_bps;   /* SHA-256 bytes per second */
 } limit;
 
+/* One measurement of each primitive, each lasting at least min_time. */
+static limit measure_limit_once(double min_time)
+{
+    static unsigned char pk[crypto_sign_PUBLICKEYBYTES],
+        sk[crypto_sign_SECRETKEYBYTES], msg[46], sig[crypto_sign_BYTES];
+    static unsigned char buf[65536];
+    static int ready;
+    unsigned char h[32];
+    if (!ready) {
+        crypto_sign_keypair(pk, sk);
+        randombytes_buf(msg, sizeof msg);
+        randombytes_buf(buf, sizeof buf);
+        crypto_sign_detached(sig, NULL, msg, sizeof msg, sk);
+        ready = 1;
+    }
+    limit l;
+    long n = 0;
+    double t0 = now(), t;
+    do {
+        for (int i = 0; i < 64; i++)
+            if (crypto_sign_verify_detached(sig, msg, sizeof msg, pk) != 0)
+                die("a good signature did not verify", NULL);
+        n += 64;
+    } while ((t = now() - t0) < min_time);
+    l.verify_s = t / (double)n;
+    n = 0;
+    t0 = now();
+    do {
+        for (int i = 0; i < 16; i++) {
+            crypto_hash_sha256(h, buf, sizeof buf);
+            buf[0] ^= h[0];
+        }
+        n += 16;
+    } while ((t = now() - t0) < min_time);
+    l.sha_bps = (double)n * sizeof buf / t;
+    return l;
+}
+
 static limit measure_limit(const config *cfg)
 {
-    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
-    unsigned char msg[46], sig[crypto_sign_BYTES], h[32];
     double v[RUNS], s[RUNS];
-    static unsigned char buf[65536];
-    crypto_sign_keypair(pk, sk);
-    randombytes_buf(msg, sizeof msg);
-    randombytes_buf(buf, sizeof buf);
-    crypto_sign_detached(sig, NULL, msg, sizeof msg, sk);
     for (int r = 0; r < cfg->runs; r++) {
-        long n = 0;
-        double t0 = now(), t;
-        do {
-            for (int i = 0; i < 64; i++)
-                if (crypto_sign_verify_detached(sig, msg, sizeof msg, pk) != 0)
-                    die("a good signature did not verify", NULL);
-            n += 64;
-        } while ((t = now() - t0) < cfg->min_time);
-        v[r] = t / (double)n;
-        n = 0;
-        t0 = now();
-        do {
-            for (int i = 0; i < 16; i++) {
-                crypto_hash_sha256(h, buf, sizeof buf);
-                buf[0] ^= h[0];
-            }
-            n += 16;
-        } while ((t = now() - t0) < cfg->min_time);
-        s[r] = (double)n * sizeof buf / t;
+        limit l = measure_limit_once(cfg->min_time);
+        v[r] = l.verify_s;
+        s[r] = l.sha_bps;
     }
     limit l = {median(v, cfg->runs), median(s, cfg->runs)};
     return l;
+}
+
+/* FORMAT's best case for frames hashing `hashed` bytes each, in cs/s. */
+static double limit_cs(limit l, double hashed)
+{
+    return 1 / (l.verify_s + hashed / l.sha_bps);
 }
 
 /* ---- (b) writing and verifying a log ---------------------------------- */
@@ -329,26 +350,37 @@ static uint64_t verify_pass(const char *path, swlog_reader *rd)
     return records;
 }
 
-/* Median change-sets per second over cfg->runs measurements, each of as many
- * whole passes as make cfg->min_time. */
-static double measure_verify(const config *cfg, const char *path,
-                             const logstat *ls, swlog_reader *rd, int *passes)
+typedef struct verify_result {
+    double limit_cs, cs, ratio; /* medians over the runs */
+    int passes;
+} verify_result;
+
+/* Each run measures the limit (a) and then the library (b) right after it,
+ * so that the ratio compares figures taken under the same machine load
+ * (shared machines drift by tens of percent within a minute). Each library
+ * measurement repeats whole passes to last cfg->min_time. */
+static verify_result measure_verify(const config *cfg, const char *path,
+                                    const logstat *ls, swlog_reader *rd)
 {
+    double hashed = (double)ls->hashed_bytes / (double)ls->frames;
     double t0 = now();
     if (verify_pass(path, rd) != ls->records) /* also warms the cache */
         die("records lost", NULL);
     double one = now() - t0;
     /* Whole passes only, enough of them to last cfg->min_time. */
     int k = 1 + (int)(cfg->min_time / (one > 1e-6 ? one : 1e-6));
-    double v[RUNS];
+    double lim[RUNS], cs[RUNS], ratio[RUNS];
     for (int r = 0; r < cfg->runs; r++) {
+        lim[r] = limit_cs(measure_limit_once(cfg->min_time), hashed);
         t0 = now();
         for (int i = 0; i < k; i++)
             verify_pass(path, rd);
-        v[r] = (double)ls->frames * k / (now() - t0);
+        cs[r] = (double)ls->frames * k / (now() - t0);
+        ratio[r] = cs[r] / lim[r];
     }
-    *passes = k;
-    return median(v, cfg->runs);
+    verify_result v = {median(lim, cfg->runs), median(cs, cfg->runs),
+                       median(ratio, cfg->runs), k};
+    return v;
 }
 
 /* ---- (c) SQLite's session changeset for the same rows ----------------- */
@@ -420,6 +452,21 @@ static uint64_t sqlite_bytes(unsigned size, uint64_t nframes, uint64_t seed)
 
 /* ---- report ------------------------------------------------------------ */
 
+/* The machine's load, printed beside the figures: shared machines are noisy
+ * and a reader should see how busy this one was. */
+static void print_load(const char *when)
+{
+    char line[128] = "unknown";
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f != NULL) {
+        if (fgets(line, sizeof line, f) == NULL)
+            snprintf(line, sizeof line, "unknown");
+        fclose(f);
+    }
+    line[strcspn(line, "\n")] = '\0';
+    printf("load average %s: %s\n", when, line);
+}
+
 static uint64_t frames_for(const config *cfg, unsigned size)
 {
     /* About 10-50 MB per file: enough frames for steady figures; the
@@ -459,9 +506,11 @@ int main(int argc, char **argv)
     for (int i = 0; i < argc; i++)
         printf("%s%s", i ? " " : "", argv[i]);
     printf("\nlibsodium %s, SQLite %s, %ld CPUs online; medians of %d runs "
-           "of >= %.2f s each\n\n",
+           "of >= %.2f s each\n",
            sodium_version_string(), sqlite3_libversion(),
            sysconf(_SC_NPROCESSORS_ONLN), cfg.runs, cfg.min_time);
+    print_load("at start");
+    putchar('\n');
 
     limit l = measure_limit(&cfg);
     printf("(a) physical limit on this machine\n");
@@ -476,7 +525,9 @@ int main(int argc, char **argv)
     double ratio_v[NSIZES], ratio_b[NSIZES];
     printf("(b) full verification of a log: open/next + decode with signature"
            " + chains + reading every value\n"
-           "    page cache warm (each file was just written and fsynced)\n");
+           "    page cache warm (each file was just written and fsynced);"
+           " limit re-measured\n    before each run, ratio = median of "
+           "per-run ratios\n");
     printf("    %-7s %7s %6s %9s %9s %11s %11s %11s %6s\n", "rec/cs",
            "frames", "passes", "B/frame", "hashed B", "limit cs/s",
            "ours cs/s", "records/s", "ratio");
@@ -487,15 +538,13 @@ int main(int argc, char **argv)
         snprintf(path[i], sizeof path[i], "%s/bench-%u.log", dir, sizes[i]);
         ls[i] = write_log(path[i], sizes[i], n, 1000 + (uint64_t)i);
         double hashed = (double)ls[i].hashed_bytes / (double)n;
-        double lim = 1 / (l.verify_s + hashed / l.sha_bps);
-        int passes;
-        double cs = measure_verify(&cfg, path[i], &ls[i], rd, &passes);
-        ratio_v[i] = cs / lim;
+        verify_result v = measure_verify(&cfg, path[i], &ls[i], rd);
+        ratio_v[i] = v.ratio;
         printf("    %-7u %7llu %6d %9.0f %9.0f %11.0f %11.0f %11.0f %6.2f\n",
-               sizes[i], (unsigned long long)n, passes,
+               sizes[i], (unsigned long long)n, v.passes,
                (double)(ls[i].file_bytes - SWLOG_FILE_HEADER_BYTES) /
                    (double)n,
-               hashed, lim, cs, cs * sizes[i], ratio_v[i]);
+               hashed, v.limit_cs, v.cs, v.cs * sizes[i], v.ratio);
         fflush(stdout);
     }
     printf("    goal: ratio >= 0.70 of the limit:");
@@ -519,6 +568,7 @@ int main(int argc, char **argv)
            ratio_b[1] <= 1.10 ? "met" : "NOT MET");
     printf("    (ours = whole file / records: envelope, CRC, signed header, "
            "signature and dictionary included)\n");
+    print_load("at end");
     rmdir(dir);
     free(rd);
     return 0;
