@@ -89,10 +89,16 @@ START_TEST(json_integers_beyond_2_53_are_strings)
     fmt_json_real(f, 0.1);
     putc(' ', f);
     fmt_json_real(f, -1.0 / 0.0);
+    putc(' ', f);
+    fmt_json_real(f, -0.0);
+    putc(' ', f);
+    fmt_json_real(f, 3.0);
+    putc(' ', f);
+    fmt_json_real(f, 5e-324);
     ck_assert_str_eq(mem_close(f),
                      "9007199254740992 \"9007199254740993\" -9007199254740992 "
                      "\"-9007199254740993\" \"-9223372036854775808\" 0.1 "
-                     "\"-inf\"");
+                     "\"-inf\" -0.0 3.0 4.94065645841247e-324");
 }
 END_TEST
 

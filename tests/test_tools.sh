@@ -203,9 +203,9 @@ VECTORS=${2:?source dir}/spec/vectors/vectors.txt
 if [ ! -f "$VECTORS" ]; then
     fail "no $VECTORS"
 else
-    python3 - "$VECTORS" "$VERIFY" "$T" <<'PY' || fail "spec vectors"
-import os, re, subprocess, sys
-path, verify, tmp = sys.argv[1:4]
+    python3 - "$VECTORS" "$VERIFY" "$T" "$DUMP" <<'PY' || fail "spec vectors"
+import json, os, re, subprocess, sys
+path, verify, tmp, dump = sys.argv[1:5]
 blocks, cur = [], {}
 for line in open(path, encoding="utf-8"):
     line = line.rstrip("\n")
@@ -243,7 +243,132 @@ for b in blocks:
         bad += 1
         print("  vector %s: expect %s, got exit %d: %s"
               % (b["vector"], b["expect"], p.returncode, p.stdout.strip()[:300]))
+    # swsync-dump agrees on the status and its JSON lines parse.
+    for args in ([dump, "--json", f], [dump, f]):
+        d = subprocess.run(args, capture_output=True)
+        try:
+            if "--json" in args:
+                [json.loads(l) for l in d.stdout.decode("utf-8").splitlines()]
+            else:
+                d.stdout.decode("utf-8")
+        except ValueError as e:
+            bad += 1
+            print("  vector %s: %s output: %s" % (b["vector"], args[1], e))
+        if d.returncode != p.returncode or b"Sanitizer" in d.stderr:
+            bad += 1
+            print("  vector %s: dump exit %d, verify %d"
+                  % (b["vector"], d.returncode, p.returncode))
 print("%d file/chain vectors, %d failed" % (n, bad))
+sys.exit(1 if bad or n == 0 else 0)
+PY
+fi
+
+# 9. Every valid body vector, put in a file: swsync-dump --json must show
+#    what its desc lines say (FORMAT §12.1), field by field.
+if [ -f "$VECTORS" ]; then
+    python3 - "$VECTORS" "$DUMP" "$T" <<'PY' || fail "body vectors through dump"
+import json, os, struct, subprocess, sys
+path, dump, tmp = sys.argv[1:4]
+
+def crc32c(data, crc=0xFFFFFFFF):
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+def as_file(body):
+    salt = bytes(range(16))
+    head = b"\x89SWLOG\r\n" + b"\x00\x01\x00\x00" + salt
+    head += crc32c(head).to_bytes(4, "big")
+    env = b"\xf5\x1e\x00\x00" + len(body).to_bytes(4, "big") + body
+    return head + env + crc32c(salt + env).to_bytes(4, "big")
+
+def value_desc(v):
+    t, x = v["value_type"], v["value"]
+    if t == "null":
+        return "null"
+    if t == "int":
+        return "int:%d" % int(x)
+    if t == "real":
+        x = float(x) if isinstance(x, str) else float(x)
+        return "real:" + struct.pack(">d", x).hex()
+    if t == "text":
+        return "text:" + x.encode("utf-8").hex()
+    return "blob:" + x
+
+def describe(objs):
+    out = []
+    for o in objs:
+        if o["type"] == "frame":
+            out.append("frame %s seq=%d hlc=%d"
+                       % (o["frame_type"], int(o["seq"]), int(o["hlc"])))
+            t = o["frame_type"]
+            if t == "changeset":
+                out.append("changeset schema=%d records=%d author=%s"
+                           % (o["schema_version"], o["record_count"],
+                              o["author"].encode("utf-8").hex()))
+            elif t == "cert":
+                out.append("cert subject=%s role=%d from=%d until=%d unit=%s"
+                           % (o["subject"], o["role"], int(o["valid_from"]),
+                              int(o["valid_until"]), o["unit"]))
+            elif t == "rotation":
+                out.append("rotation new=%s" % o["new_key"])
+            elif t == "revocation":
+                out.append("revocation subject=%s from_seq=%d from_time=%d reason=%d"
+                           % (o["subject"], int(o["from_seq"]),
+                              int(o["from_time"]), o["reason"]))
+            elif t == "checkpoint":
+                out.append("checkpoint size=%d root=%s"
+                           % (int(o["tree_size"]), o["root"]))
+        elif o["type"] == "record":
+            line = "record %s %s %s hlc=%d" % (o["kind"], o["table"],
+                                               o["row_id"], int(o["hlc"]))
+            if o["kind"] == "delete":
+                line += " replaced=%d" % int(o["replaced_hlc"])
+            out.append(line)
+            for v in o.get("values", []):
+                r = v["replaced_hlc"]
+                out.append("value %s replaced=%d %s"
+                           % (v["column"], 0 if r is None else int(r),
+                              value_desc(v)))
+    return out
+
+blocks, cur = [], None
+for line in open(path, encoding="utf-8"):
+    line = line.rstrip("\n")
+    if not line:
+        cur = None
+        continue
+    if line.startswith("#"):
+        continue
+    k, _, v = line.partition(" ")
+    if k == "vector":
+        cur = {"vector": v, "desc": []}
+        blocks.append(cur)
+    elif cur is not None:
+        if k == "desc":
+            cur["desc"].append(v)
+        else:
+            cur.setdefault(k, v)
+n = bad = 0
+for b in blocks:
+    if b.get("kind") != "body" or b.get("expect") != "ok":
+        continue
+    n += 1
+    f = os.path.join(tmp, "body.log")
+    with open(f, "wb") as out:
+        out.write(as_file(bytes.fromhex(b["hex"])))
+    d = subprocess.run([dump, "--json", f], capture_output=True)
+    got = describe(json.loads(l) for l in d.stdout.decode("utf-8").splitlines())
+    if d.returncode != 0 or got != b["desc"]:
+        bad += 1
+        print("  vector %s: dump exit %d" % (b["vector"], d.returncode))
+        for w, g in zip(b["desc"] + [""] * len(got), got + [""] * len(b["desc"])):
+            if w != g:
+                print("    want %s\n    got  %s" % (w, g))
+                break
+print("%d body vectors through dump, %d failed" % (n, bad))
 sys.exit(1 if bad or n == 0 else 0)
 PY
 fi

@@ -197,7 +197,9 @@ void fmt_json_real(FILE *f, double v)
         if (strtod(buf, NULL) == v)
             break;
     }
-    /* JSON needs a digit after "-" and no bare "inf"; %g gives neither. It
-     * may give "1e+20", which JSON accepts. */
+    /* "3" and "-0" would read back as integers (and lose the sign of -0.0):
+     * keep a fraction. "1e+20" is valid JSON as it is. */
+    if (strpbrk(buf, ".e") == NULL)
+        strcat(buf, ".0");
     fputs(buf, f);
 }
