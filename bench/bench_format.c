@@ -62,9 +62,8 @@ static double median(double *v, int n)
 static void die(const char *what, const swlog_error *err)
 {
     fprintf(stderr, "bench_format: %s: %s (%s)\n", what,
-            err != NULL ? err->msg : "", err != NULL
-                                            ? swlog_code_name(err->code)
-                                            : "");
+            err != NULL ? err->msg : "",
+            err != NULL ? swlog_code_name(err->code) : "");
     exit(2);
 }
 
@@ -82,12 +81,12 @@ static uint64_t rnd(uint64_t *s)
 static const char *const surnames[] = {"王", "李", "张", "刘", "陈", "杨",
                                        "黄", "赵", "吴", "周", "徐", "孙"};
 static const char *const given[] = {"伟", "芳", "娜", "秀英", "敏", "静",
-                                    "丽", "强", "磊", "军", "洋", "勇",
-                                    "艳", "杰", "娟", "涛", "明", "超"};
-static const char *const towns[] = {"东镇街道", "水口镇", "池洞镇", "丁堡镇",
-                                    "钱排镇", "合水镇"};
-static const char *const roads[] = {"新华路", "人民路", "建设路", "解放路",
-                                    "中山路", "和平街"};
+                                    "丽", "强", "磊", "军",   "洋", "勇",
+                                    "艳", "杰", "娟", "涛",   "明", "超"};
+static const char *const towns[] = {"东镇街道", "水口镇", "池洞镇",
+                                    "丁堡镇",   "钱排镇", "合水镇"};
+static const char *const roads[] = {"新华路", "人民路", "建设路",
+                                    "解放路", "中山路", "和平街"};
 static const char *const notes[] = {
     "独居，子女在外务工，每周电话联系一次",
     "行动不便，需要上门送餐和定期探访",
@@ -99,9 +98,9 @@ static const char *const living[] = {"alone", "spouse_only", "with_children",
 
 #define NCOLS 11
 static const char *const colnames[NCOLS] = {
-    "address", "birth_date", "birth_estimated", "gender",  "hukou",
-    "id_type", "living",     "name",            "notes",   "phone",
-    "village_code"};
+    "address", "birth_date", "birth_estimated", "gender",
+    "hukou",   "id_type",    "living",          "name",
+    "notes",   "phone",      "village_code"};
 
 typedef struct row {
     uint8_t id[SWLOG_UUID_BYTES];
@@ -152,8 +151,8 @@ static size_t row_value_bytes(const row *r)
 /* ---- (a) the physical limit ------------------------------------------- */
 
 typedef struct limit {
-    double verify_s;  /* seconds per Ed25519 verification */
-    double sha_bps;   /* SHA-256 bytes per second */
+    double verify_s; /* seconds per Ed25519 verification */
+    double sha_bps;  /* SHA-256 bytes per second */
 } limit;
 
 /* One measurement of each primitive, each lasting at least min_time. */
@@ -402,8 +401,9 @@ static uint64_t sqlite_bytes(unsigned size, uint64_t nframes, uint64_t seed)
     char sql[512];
     uint64_t total = 0;
     sql_ok(NULL, sqlite3_open(":memory:", &db), "open");
-    int n = snprintf(sql, sizeof sql, "CREATE TABLE clients(id TEXT PRIMARY "
-                                      "KEY NOT NULL");
+    int n = snprintf(sql, sizeof sql,
+                     "CREATE TABLE clients(id TEXT PRIMARY "
+                     "KEY NOT NULL");
     for (int c = 0; c < NCOLS; c++)
         n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s %s", colnames[c],
                       c == COL_INT ? "INTEGER" : "TEXT");
@@ -431,8 +431,7 @@ static uint64_t sqlite_bytes(unsigned size, uint64_t nframes, uint64_t seed)
                 if (c == COL_INT)
                     sqlite3_bind_int64(ins, c + 2, r.birth_estimated);
                 else
-                    sqlite3_bind_text(ins, c + 2, r.text[c], -1,
-                                      SQLITE_STATIC);
+                    sqlite3_bind_text(ins, c + 2, r.text[c], -1, SQLITE_STATIC);
             }
             sql_ok(db, sqlite3_step(ins), "insert");
             sqlite3_reset(ins);
@@ -515,7 +514,8 @@ int main(int argc, char **argv)
     limit l = measure_limit(&cfg);
     printf("(a) physical limit on this machine\n");
     printf("    Ed25519 crypto_sign_verify_detached, 46-byte message: "
-           "%.1f us each, %.0f/s\n", l.verify_s * 1e6, 1 / l.verify_s);
+           "%.1f us each, %.0f/s\n",
+           l.verify_s * 1e6, 1 / l.verify_s);
     printf("    SHA-256 crypto_hash_sha256 on 64 KiB buffers: %.1f MB/s\n\n",
            l.sha_bps / 1e6);
 
@@ -528,9 +528,9 @@ int main(int argc, char **argv)
            "    page cache warm (each file was just written and fsynced);"
            " limit re-measured\n    before each run, ratio = median of "
            "per-run ratios\n");
-    printf("    %-7s %7s %6s %9s %9s %11s %11s %11s %6s\n", "rec/cs",
-           "frames", "passes", "B/frame", "hashed B", "limit cs/s",
-           "ours cs/s", "records/s", "ratio");
+    printf("    %-7s %7s %6s %9s %9s %11s %11s %11s %6s\n", "rec/cs", "frames",
+           "passes", "B/frame", "hashed B", "limit cs/s", "ours cs/s",
+           "records/s", "ratio");
     logstat ls[NSIZES];
     char path[NSIZES][600];
     for (int i = 0; i < NSIZES; i++) {
@@ -542,8 +542,7 @@ int main(int argc, char **argv)
         ratio_v[i] = v.ratio;
         printf("    %-7u %7llu %6d %9.0f %9.0f %11.0f %11.0f %11.0f %6.2f\n",
                sizes[i], (unsigned long long)n, v.passes,
-               (double)(ls[i].file_bytes - SWLOG_FILE_HEADER_BYTES) /
-                   (double)n,
+               (double)(ls[i].file_bytes - SWLOG_FILE_HEADER_BYTES) / (double)n,
                hashed, v.limit_cs, v.cs, v.cs * sizes[i], v.ratio);
         fflush(stdout);
     }

@@ -46,7 +46,8 @@ START_TEST(short_key)
     char s[FMT_KEY_SHORT_BYTES];
     k[31] = 0x91;
     fmt_key_short(k, s);
-    ck_assert_str_eq(s, "3b6a\xe2\x80\xa6" "91");
+    ck_assert_str_eq(s, "3b6a\xe2\x80\xa6"
+                        "91");
 }
 END_TEST
 

@@ -31,7 +31,8 @@ static const char usage[] =
     "               int values, ...) are JSON numbers when |n| <= 2^53 and\n"
     "               decimal strings otherwise (HLCs always exceed 2^53, so\n"
     "               they are strings, with hlc_time and hlc_counter beside);\n"
-    "               reals are numbers, infinities the strings \"inf\"/\"-inf\".\n"
+    "               reals are numbers, infinities the strings "
+    "\"inf\"/\"-inf\".\n"
     "  --no-verify  do not check signatures nor chains (structure, CRCs and\n"
     "               payload hashes are still checked)\n"
     "  --help       this text\n"
@@ -100,7 +101,8 @@ static int on_frame(void *ctx, const verify_frame *vf)
     if (d->json)
         return dump_json_frame(stdout, vf);
     int fresh = 0;
-    if (vf->has_header && (fresh = feed_set_add(&d->feeds, vf->peek.signer)) < 0)
+    if (vf->has_header &&
+        (fresh = feed_set_add(&d->feeds, vf->peek.signer)) < 0)
         return 1;
     return dump_text_frame(stdout, vf, fresh);
 }

@@ -100,7 +100,10 @@ static void summary(const opts *o, const char *path, const verify_stats *st)
     if (o->json) {
         fputs("{\"type\":\"summary\",\"file\":", stdout);
         fmt_json_cstr(stdout, path);
-        const struct { const char *k; uint64_t v; } f[] = {
+        const struct {
+            const char *k;
+            uint64_t v;
+        } f[] = {
             {"frames", st->frames},   {"bad_frames", st->bad_frames},
             {"feeds", st->feeds},     {"changesets", st->changesets},
             {"records", st->records}, {"bytes", st->bytes},
@@ -115,22 +118,19 @@ static void summary(const opts *o, const char *path, const verify_stats *st)
     }
     printf("swsync-verify: %s: %" PRIu64 " frames, %" PRIu64 " feeds, %" PRIu64
            " change-sets, %" PRIu64 " records, %" PRIu64 " bytes: ",
-           path, st->frames, st->feeds, st->changesets, st->records,
-           st->bytes);
+           path, st->frames, st->feeds, st->changesets, st->records, st->bytes);
     switch (st->status) {
-    case VERIFY_VALID:
-        puts("valid");
-        break;
+    case VERIFY_VALID: puts("valid"); break;
     case VERIFY_TORN:
         printf("valid, with a torn tail of %" PRIu64
-               " bytes (recover before appending)\n", st->torn);
+               " bytes (recover before appending)\n",
+               st->torn);
         break;
     case VERIFY_INVALID:
         printf("INVALID (%" PRIu64 " problem%s)\n", st->problems,
                st->problems == 1 ? "" : "s");
         break;
-    default:
-        puts("NOT CHECKED (could not be read)");
+    default: puts("NOT CHECKED (could not be read)");
     }
 }
 

@@ -71,8 +71,7 @@ static void fill(swlog_cs *cs, unsigned feed_no, uint64_t n, uint64_t hlc)
     put_value(cs, "notes", 0,
               text("line1\nline2\t\"q\" \\ \x1b[31mred \xe2\x80\xae!"));
     put_value(cs, "visits", hlc - 100, (swlog_value){SWLOG_INT, 42, 0, 0, 0});
-    put_value(cs, "big", 0,
-              (swlog_value){SWLOG_INT, INT64_MIN, 0, NULL, 0});
+    put_value(cs, "big", 0, (swlog_value){SWLOG_INT, INT64_MIN, 0, NULL, 0});
     put_value(cs, "over53", 0,
               (swlog_value){SWLOG_INT, 9007199254740993ll, 0, NULL, 0});
     put_value(cs, "score", 0, (swlog_value){SWLOG_REAL, 0, 3.25, NULL, 0});
@@ -115,9 +114,9 @@ static void other_types(swlog_log *log, feed *f, const feed *g)
     feed next;
     test_key(99, &next);
     swlog_buf_init(&b);
-    if (swlog_cert_encode(f->sk, &f->head, g->pk, SWLOG_ROLE_STATION,
-                          BASE_MS, BASE_MS + 365ull * 86400000,
-                          "440983102000-01", &b, &err) != SWLOG_OK)
+    if (swlog_cert_encode(f->sk, &f->head, g->pk, SWLOG_ROLE_STATION, BASE_MS,
+                          BASE_MS + 365ull * 86400000, "440983102000-01", &b,
+                          &err) != SWLOG_OK)
         die("cert", &err);
     append(log, f, &b);
     if (swlog_revocation_encode(f->sk, &f->head, g->pk, 7, 0,

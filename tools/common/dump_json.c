@@ -60,8 +60,7 @@ static void value_json(FILE *out, const swlog_column *c)
         key_hlc(out, "replaced_hlc", c->replaced_hlc);
     else
         fputs(",\"replaced_hlc\":null", out);
-    fprintf(out, ",\"value_type\":\"%s\",\"value\":",
-            dump_vtype_name(v->type));
+    fprintf(out, ",\"value_type\":\"%s\",\"value\":", dump_vtype_name(v->type));
     switch (v->type) {
     case SWLOG_INT: fmt_json_i64(out, v->i); break;
     case SWLOG_REAL: fmt_json_real(out, v->r); break;
@@ -81,8 +80,7 @@ static void records_json(FILE *out, const verify_frame *vf)
 {
     swlog_reader *rd = malloc(sizeof *rd);
     swlog_error err = {0};
-    int rc = rd == NULL ? SWLOG_ENOMEM
-                        : swlog_reader_init(rd, vf->frame, &err);
+    int rc = rd == NULL ? SWLOG_ENOMEM : swlog_reader_init(rd, vf->frame, &err);
     swlog_record rec;
     for (uint32_t n = 1; rc == SWLOG_OK || rc == 1; n++) {
         if ((rc = swlog_reader_next(rd, &rec, &err)) != 1)
@@ -160,8 +158,7 @@ static void fields_json(FILE *out, const swlog_frame *f)
         key_u64(out, "tree_size", f->u.checkpoint.tree_size);
         key_hex(out, "root", f->u.checkpoint.root, SWLOG_HASH_BYTES);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -173,8 +170,7 @@ int dump_json_frame(FILE *out, const verify_frame *vf)
     key_u64(out, "offset", vf->offset);
     key_u64(out, "body_len", vf->body_len);
     fprintf(out, ",\"valid\":%s,\"code\":\"%s\"",
-            vf->code == SWLOG_OK ? "true" : "false",
-            swlog_code_name(vf->code));
+            vf->code == SWLOG_OK ? "true" : "false", swlog_code_name(vf->code));
     if (vf->has_header) {
         char k[FMT_KEY_SHORT_BYTES];
         fmt_key_short(h->signer, k);

@@ -31,12 +31,8 @@ static void print_value(FILE *out, const swlog_column *c)
     fwrite(c->name, 1, c->name_len, out);
     fprintf(out, " = %s", dump_vtype_name(v->type));
     switch (v->type) {
-    case SWLOG_INT:
-        fprintf(out, " %" PRId64, v->i);
-        break;
-    case SWLOG_REAL:
-        fprintf(out, " %.17g", v->r);
-        break;
+    case SWLOG_INT: fprintf(out, " %" PRId64, v->i); break;
+    case SWLOG_REAL: fprintf(out, " %.17g", v->r); break;
     case SWLOG_TEXT:
         putc(' ', out);
         fmt_text(out, v->p, v->len);
@@ -48,8 +44,7 @@ static void print_value(FILE *out, const swlog_column *c)
         if (v->len > DUMP_TEXT_BLOB_MAX)
             fputs("\xe2\x80\xa6", out);
         break;
-    default:
-        break;
+    default: break;
     }
     if (c->replaced_hlc != 0) {
         print_hlc(out, "  (replaces ", c->replaced_hlc);
@@ -146,7 +141,8 @@ static void print_fields(FILE *out, const swlog_frame *f)
         putc('\n', out);
         break;
     default:
-        fprintf(out, "    unknown non-critical type 0x%02x, %" PRIu32
+        fprintf(out,
+                "    unknown non-critical type 0x%02x, %" PRIu32
                 " payload bytes (kept, not interpreted)\n",
                 f->type, f->payload_len);
     }
@@ -157,8 +153,10 @@ int dump_text_frame(FILE *out, const verify_frame *vf, int new_feed)
     const peek_header *h = &vf->peek;
     fprintf(out, "@%" PRIu64 " ", vf->offset);
     if (!vf->has_header) {
-        fprintf(out, "frame of %zu bytes, too short for a header: INVALID "
-                "(%s)\n", vf->body_len, swlog_code_name(vf->code));
+        fprintf(out,
+                "frame of %zu bytes, too short for a header: INVALID "
+                "(%s)\n",
+                vf->body_len, swlog_code_name(vf->code));
         return ferror(out);
     }
     char k[FMT_KEY_SHORT_BYTES];
@@ -185,7 +183,8 @@ int dump_text_frame(FILE *out, const verify_frame *vf, int new_feed)
     if (vf->frame != NULL) {
         if (vf->code == SWLOG_ESIG)
             fputs("    (signature does not verify: content shown as "
-                  "found, not authentic)\n", out);
+                  "found, not authentic)\n",
+                  out);
         print_fields(out, vf->frame);
     }
     return ferror(out);
@@ -208,7 +207,8 @@ int dump_text_problem(FILE *out, const verify_problem *p)
 
 int dump_text_end(FILE *out, const char *path, const verify_stats *st)
 {
-    fprintf(out, "end %s: %" PRIu64 " frames (%" PRIu64 " invalid), %" PRIu64
+    fprintf(out,
+            "end %s: %" PRIu64 " frames (%" PRIu64 " invalid), %" PRIu64
             " change-sets, %" PRIu64 " records, %" PRIu64 " bytes",
             path, st->frames, st->bad_frames, st->changesets, st->records,
             st->bytes);

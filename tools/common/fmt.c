@@ -50,9 +50,9 @@ void fmt_ms(uint64_t ms, char out[FMT_TIME_BYTES])
     uint64_t secs = ms / 1000, days = secs / 86400, y;
     unsigned mo, d, sod = (unsigned)(secs % 86400);
     civil(days, &y, &mo, &d);
-    snprintf(out, FMT_TIME_BYTES, "%04" PRIu64 "-%02u-%02uT%02u:%02u:%02u.%03uZ",
-             y, mo, d, sod / 3600, sod / 60 % 60, sod % 60,
-             (unsigned)(ms % 1000));
+    snprintf(out, FMT_TIME_BYTES,
+             "%04" PRIu64 "-%02u-%02uT%02u:%02u:%02u.%03uZ", y, mo, d,
+             sod / 3600, sod / 60 % 60, sod % 60, (unsigned)(ms % 1000));
 }
 
 void fmt_hlc(uint64_t hlc, char out[FMT_HLC_BYTES])
@@ -98,10 +98,9 @@ static size_t utf8_one(const uint8_t *p, size_t len, uint32_t *cp)
 /* Characters that could hide or reorder what a terminal shows. */
 static int unsafe_cp(uint32_t c)
 {
-    return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
-           c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
-           (c >= 0x2066 && c <= 0x2069) || c == 0x200e || c == 0x200f ||
-           c == 0xfeff;
+    return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029 ||
+           (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+           c == 0x200e || c == 0x200f || c == 0xfeff;
 }
 
 void fmt_text(FILE *f, const uint8_t *p, size_t len)

@@ -42,8 +42,8 @@ void fmt_json_cstr(FILE *f, const char *s);
 void fmt_json_u64(FILE *f, uint64_t v);
 void fmt_json_i64(FILE *f, int64_t v);
 /* JSON real: shortest round-trip form, always with a fraction or exponent
- * ("3.0", "-0.0") so it reads back as a real; infinities as "inf" / "-inf" strings
- * (JSON has no infinity; NaN never reaches here, FORMAT §5.4). */
+ * ("3.0", "-0.0") so it reads back as a real; infinities as "inf" / "-inf"
+ * strings (JSON has no infinity; NaN never reaches here, FORMAT §5.4). */
 void fmt_json_real(FILE *f, double v);
 
 #endif

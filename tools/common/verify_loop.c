@@ -64,8 +64,7 @@ static rebased *find_rebased(run *r, const uint8_t *feed)
 }
 
 /* Continue the feed's chain from (seq, id). SWLOG_ENOMEM when it cannot. */
-static int rebase(run *r, const uint8_t *feed, uint64_t seq,
-                  const uint8_t *id)
+static int rebase(run *r, const uint8_t *feed, uint64_t seq, const uint8_t *id)
 {
     rebased *b = find_rebased(r, feed);
     if (b == NULL) {
@@ -100,7 +99,8 @@ static int fork_in_file(const swlog_frame *f, swlog_error *err)
 }
 
 /* FORMAT §8.1 for one frame: SWLOG_OK, SWLOG_ESEQ or SWLOG_ECHAIN (err
- * set; a fork inside the file is an SWLOG_ESEQ that says so). Afterwards the feed continues from this frame either way. */
+ * set; a fork inside the file is an SWLOG_ESEQ that says so). Afterwards the
+ * feed continues from this frame either way. */
 static int chain_check(run *r, const swlog_frame *f, swlog_error *err)
 {
     rebased *b = find_rebased(r, f->signer);
@@ -111,8 +111,7 @@ static int chain_check(run *r, const swlog_frame *f, swlog_error *err)
         rc = swlog_chains_add(r->chains, f, err);
         if (rc == SWLOG_ESEQ &&
             swlog_chains_head(r->chains, f->signer, &head_seq, head_id) &&
-            head_seq == f->seq &&
-            memcmp(head_id, f->id, SWLOG_HASH_BYTES) != 0)
+            head_seq == f->seq && memcmp(head_id, f->id, SWLOG_HASH_BYTES) != 0)
             rc = fork_in_file(f, err);
         if (rc == SWLOG_ESEQ || rc == SWLOG_ECHAIN) {
             if (rebase(r, f->signer, f->seq, f->id) != SWLOG_OK)
@@ -298,8 +297,9 @@ int verify_loop_file(const char *path, const verify_loop_opts *o,
     swlog_error err = {0};
     int rc = swlog_log_open(path, SWLOG_READ, &log, &err);
     if (rc != SWLOG_OK) {
-        raise_status(&r, rc == SWLOG_EIO || rc == SWLOG_ENOMEM ? VERIFY_IOERR
-                                                               : VERIFY_INVALID);
+        raise_status(&r, rc == SWLOG_EIO || rc == SWLOG_ENOMEM
+                             ? VERIFY_IOERR
+                             : VERIFY_INVALID);
         problem(&r, err.offset, NULL, rc, VERIFY_ERROR, err.msg);
         return st->status;
     }

@@ -30,12 +30,12 @@ enum verify_severity { VERIFY_ERROR = 0, VERIFY_WARNING = 1 };
  * nor key bytes (the feed is passed separately). */
 typedef struct verify_problem {
     const char *path;
-    uint64_t offset;      /* file offset where the problem starts */
-    int has_feed;         /* feed and seq known (read, maybe untrusted) */
+    uint64_t offset; /* file offset where the problem starts */
+    int has_feed;    /* feed and seq known (read, maybe untrusted) */
     uint8_t feed[SWLOG_PUBKEY_BYTES];
     uint64_t seq;
-    int code;             /* swlog_code; SWLOG_OK for a torn tail */
-    int severity;         /* enum verify_severity */
+    int code;     /* swlog_code; SWLOG_OK for a torn tail */
+    int severity; /* enum verify_severity */
     const char *msg;
 } verify_problem;
 
@@ -65,9 +65,9 @@ typedef struct verify_loop_cb {
 } verify_loop_cb;
 
 typedef struct verify_loop_opts {
-    int no_sig;         /* decode with SWLOG_DECODE_NO_SIG */
-    int no_chains;      /* skip FORMAT §8.1 chain checks */
-    fork_index *forks;  /* NULL: no cross-file fork check (§8.2) */
+    int no_sig;        /* decode with SWLOG_DECODE_NO_SIG */
+    int no_chains;     /* skip FORMAT §8.1 chain checks */
+    fork_index *forks; /* NULL: no cross-file fork check (§8.2) */
 } verify_loop_opts;
 
 typedef struct verify_stats {
@@ -75,10 +75,10 @@ typedef struct verify_stats {
     uint64_t bad_frames; /* of those, frames with a problem */
     uint64_t changesets, records;
     uint64_t feeds;
-    uint64_t bytes;      /* bytes of whole frames read, header included */
-    uint64_t torn;       /* bytes of torn tail (FORMAT §8.3) */
-    uint64_t problems;   /* errors reported (warnings excluded) */
-    int status;          /* enum verify_status */
+    uint64_t bytes;    /* bytes of whole frames read, header included */
+    uint64_t torn;     /* bytes of torn tail (FORMAT §8.3) */
+    uint64_t problems; /* errors reported (warnings excluded) */
+    int status;        /* enum verify_status */
 } verify_stats;
 
 /* Verify one file. Fills *st and returns st->status. */
