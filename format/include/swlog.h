@@ -307,6 +307,7 @@ typedef struct swlog_reader {
     uint32_t rec_no, val_no; /* records read, values read of the last */
     uint16_t cur_table;
     uint16_t ntables;
+    uint8_t validated; /* the frame decoder checked these bytes already */
     struct { const uint8_t *name; uint8_t len; uint16_t first, count; }
         tables[SWLOG_MAX_TABLES];
     struct { const uint8_t *name; uint8_t len; } cols[SWLOG_MAX_DICT_COLUMNS];

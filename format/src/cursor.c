@@ -12,9 +12,13 @@ void swlog__cursor_init(swlog__cursor *c, const uint8_t *p, size_t len,
 
 static void advance(swlog__cursor *c, size_t n)
 {
-    c->p += n;
-    c->left -= n;
-    c->offset += n;
+    swlog__advance(c, n);
+}
+
+int swlog__short(swlog__cursor *c, size_t n, swlog_error *err)
+{
+    return swlog__fail(err, SWLOG_ESHORT, c->offset, "need %zu bytes, %zu left",
+                       n, c->left);
 }
 
 uint16_t swlog__load_u16(const uint8_t *p)
@@ -53,15 +57,6 @@ void swlog__store_u64(uint8_t *p, uint64_t v)
     swlog__store_u32(p + 4, (uint32_t)v);
 }
 
-int swlog__take_u8(swlog__cursor *c, uint8_t *v, swlog_error *err)
-{
-    if (c->left < 1)
-        return swlog__fail(err, SWLOG_ESHORT, c->offset, "need 1 byte");
-    *v = c->p[0];
-    advance(c, 1);
-    return SWLOG_OK;
-}
-
 int swlog__take_u16(swlog__cursor *c, uint16_t *v, swlog_error *err)
 {
     if (c->left < 2)
@@ -89,25 +84,9 @@ int swlog__take_u64(swlog__cursor *c, uint64_t *v, swlog_error *err)
     return SWLOG_OK;
 }
 
-int swlog__take_bytes(swlog__cursor *c, size_t n, const uint8_t **out,
-                      swlog_error *err)
+int swlog__take_varint_long(swlog__cursor *c, uint64_t *v,
+                            swlog_error *err)
 {
-    if (c->left < n)
-        return swlog__fail(err, SWLOG_ESHORT, c->offset,
-                           "need %zu bytes, %zu left", n, c->left);
-    *out = c->p;
-    advance(c, n);
-    return SWLOG_OK;
-}
-
-int swlog__take_varint(swlog__cursor *c, uint64_t *v, swlog_error *err)
-{
-    /* Most varints in a change-set are one byte: decide those at once. */
-    if (c->left > 0 && c->p[0] < 0x80) {
-        *v = c->p[0];
-        advance(c, 1);
-        return SWLOG_OK;
-    }
     uint64_t x = 0;
     for (size_t i = 0; i < 10; i++) {
         if (i >= c->left)
