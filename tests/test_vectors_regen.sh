@@ -10,4 +10,4 @@ if ! "$py" -c 'import nacl.signing' 2>/dev/null; then
     exit 1
 fi
 "$py" "$src/spec/vectors/gen_vectors.py" | cmp - "$src/spec/vectors/vectors.txt"
-"$py" "$src/spec/vectors/check_vectors.py"
+cd "$src" && "$py" spec/vectors/check_vectors.py

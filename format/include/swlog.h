@@ -300,11 +300,14 @@ typedef struct swlog_column {
 } swlog_column;
 typedef struct swlog_reader {
     /* private */
+    const uint8_t *body; /* error offsets are relative to it */
     const uint8_t *p, *end;
     uint64_t frame_hlc;
     uint32_t records_left, values_left;
+    uint32_t rec_no, val_no; /* records read, values read of the last */
     uint16_t cur_table;
     uint16_t ntables;
+    uint8_t validated; /* the frame decoder checked these bytes already */
     struct { const uint8_t *name; uint8_t len; uint16_t first, count; }
         tables[SWLOG_MAX_TABLES];
     struct { const uint8_t *name; uint8_t len; } cols[SWLOG_MAX_DICT_COLUMNS];
@@ -374,7 +377,7 @@ void swlog_chains_free(swlog_chains *c);
  * A feed's first frame seen may have any seq. SWLOG_ESEQ, SWLOG_ECHAIN. */
 int swlog_chains_add(swlog_chains *c, const swlog_frame *f,
                      swlog_error *err);
-/* Head of a feed: 1 and *seq/*id set, or 0 when never seen. */
+/* Head of a feed: 1 and *seq, *id set, or 0 when never seen. */
 int swlog_chains_head(const swlog_chains *c,
                       const uint8_t key[SWLOG_PUBKEY_BYTES], uint64_t *seq,
                       uint8_t id[SWLOG_HASH_BYTES]);

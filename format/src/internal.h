@@ -23,15 +23,58 @@ typedef struct swlog__cursor {
 
 void swlog__cursor_init(swlog__cursor *c, const uint8_t *p, size_t len,
                         uint64_t base_offset);
-int swlog__take_u8(swlog__cursor *c, uint8_t *v, swlog_error *err);
 int swlog__take_u16(swlog__cursor *c, uint16_t *v, swlog_error *err);
 int swlog__take_u32(swlog__cursor *c, uint32_t *v, swlog_error *err);
 int swlog__take_u64(swlog__cursor *c, uint64_t *v, swlog_error *err);
+/* The failure of a take of n bytes: SWLOG_ESHORT at the cursor. */
+int swlog__short(swlog__cursor *c, size_t n, swlog_error *err);
+/* FORMAT §1.2, varints of two bytes or more (see swlog__take_varint). */
+int swlog__take_varint_long(swlog__cursor *c, uint64_t *v,
+                            swlog_error *err);
+
+/* The takes a change-set payload makes for every value are inline: a
+ * payload of 500 records makes tens of thousands of them. A failed take
+ * leaves the cursor where it was. */
+static inline void swlog__advance(swlog__cursor *c, size_t n)
+{
+    c->p += n;
+    c->left -= n;
+    c->offset += n;
+}
+
+static inline int swlog__take_u8(swlog__cursor *c, uint8_t *v,
+                                 swlog_error *err)
+{
+    if (c->left < 1)
+        return swlog__short(c, 1, err);
+    *v = c->p[0];
+    swlog__advance(c, 1);
+    return SWLOG_OK;
+}
+
 /* Borrow n bytes: *out points into the input. */
-int swlog__take_bytes(swlog__cursor *c, size_t n, const uint8_t **out,
-                      swlog_error *err);
-/* FORMAT §1.2: minimal unsigned LEB128, at most 10 bytes. */
-int swlog__take_varint(swlog__cursor *c, uint64_t *v, swlog_error *err);
+static inline int swlog__take_bytes(swlog__cursor *c, size_t n,
+                                    const uint8_t **out, swlog_error *err)
+{
+    if (c->left < n)
+        return swlog__short(c, n, err);
+    *out = c->p;
+    swlog__advance(c, n);
+    return SWLOG_OK;
+}
+
+/* FORMAT §1.2: minimal unsigned LEB128, at most 10 bytes. Most varints in
+ * a change-set are one byte: those are decided here. */
+static inline int swlog__take_varint(swlog__cursor *c, uint64_t *v,
+                                     swlog_error *err)
+{
+    if (c->left > 0 && c->p[0] < 0x80) {
+        *v = c->p[0];
+        swlog__advance(c, 1);
+        return SWLOG_OK;
+    }
+    return swlog__take_varint_long(c, v, err);
+}
 
 /* Big-endian loads and stores on arrays the caller has bounds-checked. */
 uint16_t swlog__load_u16(const uint8_t *p);
@@ -49,6 +92,12 @@ int swlog__put_u64(swlog_buf *b, uint64_t v);
 int swlog__put_varint(swlog_buf *b, uint64_t v);
 /* Bytes a varint of v takes (1..10). */
 size_t swlog__varint_len(uint64_t v);
+
+/* FORMAT §2.4: the table-driven CRC32C, same contract as swlog_crc32c;
+ * and whether swlog_crc32c uses the processor's instruction instead (1/0).
+ * Tests compare the two paths. */
+uint32_t swlog__crc32c_portable(uint32_t crc, const uint8_t *p, size_t len);
+int swlog__crc32c_hw(void);
 
 /* FORMAT §1.3: 1 when p[0..len) is well-formed UTF-8 without U+0000. */
 int swlog__utf8_valid(const uint8_t *p, size_t len);

@@ -162,7 +162,7 @@ def decode_body(b):
         raise Refused("ENONCANON", 44)
     hlc, pl = struct.unpack(">QI", b[76:88])
     phash = b[88:120]
-    if pl > MAX_BODY:
+    if pl > MAX_BODY - hl - 64:  # the whole body fits MAX_BODY (§4.1)
         raise Refused("EBOUNDS", 84)
     total = hl + 64 + pl
     if n < total:

@@ -1,0 +1,129 @@
+/* A hash index from (feed, seq) to the first frame id seen, for cross-file
+ * fork detection (FORMAT §8.2). */
+#include "fork_index.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct entry {
+    uint8_t feed[SWLOG_PUBKEY_BYTES];
+    uint8_t id[SWLOG_HASH_BYTES];
+    uint64_t seq;
+} entry;
+
+_Static_assert(sizeof(entry) == 72, "documented in fork_index.h");
+
+struct fork_index {
+    entry *e;
+    size_t n, cap;
+    uint32_t *slot; /* entry index + 1; 0 = empty */
+    size_t nslots;  /* power of two */
+};
+
+/* Keys are public keys (uniform bytes), so their first bytes mixed with the
+ * seq spread well enough; the index is not exposed to chosen collisions in
+ * any way that matters beyond speed on hostile archives. */
+static uint64_t hash(const uint8_t feed[SWLOG_PUBKEY_BYTES], uint64_t seq)
+{
+    uint64_t h = 0;
+    for (int i = 0; i < 8; i++)
+        h = h << 8 | feed[i];
+    h ^= seq * 0x9e3779b97f4a7c15ull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return h;
+}
+
+fork_index *fork_index_new(void)
+{
+    return calloc(1, sizeof(fork_index));
+}
+
+void fork_index_free(fork_index *fi)
+{
+    if (fi == NULL)
+        return;
+    free(fi->e);
+    free(fi->slot);
+    free(fi);
+}
+
+static size_t find(const fork_index *fi, const uint8_t *feed, uint64_t seq)
+{
+    size_t mask = fi->nslots - 1;
+    size_t i = (size_t)hash(feed, seq) & mask;
+    while (fi->slot[i] != 0) {
+        const entry *e = &fi->e[fi->slot[i] - 1];
+        if (e->seq == seq && memcmp(e->feed, feed, SWLOG_PUBKEY_BYTES) == 0)
+            return i;
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+static int rehash(fork_index *fi, size_t nslots)
+{
+    uint32_t *s = calloc(nslots, sizeof *s);
+    if (s == NULL)
+        return SWLOG_ENOMEM;
+    free(fi->slot);
+    fi->slot = s;
+    fi->nslots = nslots;
+    for (size_t k = 0; k < fi->n; k++)
+        fi->slot[find(fi, fi->e[k].feed, fi->e[k].seq)] = (uint32_t)(k + 1);
+    return SWLOG_OK;
+}
+
+static int grow(fork_index *fi)
+{
+    if (fi->n == fi->cap) {
+        size_t cap = fi->cap < 1024 ? 1024 : fi->cap + fi->cap / 2;
+        if (cap >= UINT32_MAX)
+            return SWLOG_ENOMEM;
+        entry *e = realloc(fi->e, cap * sizeof *e);
+        if (e == NULL)
+            return SWLOG_ENOMEM;
+        fi->e = e;
+        fi->cap = cap;
+    }
+    if ((fi->n + 1) * 2 > fi->nslots)
+        return rehash(fi, fi->nslots == 0 ? 2048 : fi->nslots * 2);
+    return SWLOG_OK;
+}
+
+int fork_index_add(fork_index *fi, const uint8_t feed[SWLOG_PUBKEY_BYTES],
+                   uint64_t seq, const uint8_t id[SWLOG_HASH_BYTES],
+                   uint8_t first_id[SWLOG_HASH_BYTES])
+{
+    if (fi->nslots != 0) {
+        size_t i = find(fi, feed, seq);
+        if (fi->slot[i] != 0) {
+            const entry *e = &fi->e[fi->slot[i] - 1];
+            if (memcmp(e->id, id, SWLOG_HASH_BYTES) == 0)
+                return 0;
+            memcpy(first_id, e->id, SWLOG_HASH_BYTES);
+            return 1;
+        }
+    }
+    int rc = grow(fi);
+    if (rc != SWLOG_OK)
+        return rc;
+    entry *e = &fi->e[fi->n];
+    memcpy(e->feed, feed, SWLOG_PUBKEY_BYTES);
+    memcpy(e->id, id, SWLOG_HASH_BYTES);
+    e->seq = seq;
+    fi->slot[find(fi, feed, seq)] = (uint32_t)(fi->n + 1);
+    fi->n++;
+    return 0;
+}
+
+size_t fork_index_count(const fork_index *fi)
+{
+    return fi->n;
+}
+
+size_t fork_index_bytes(const fork_index *fi)
+{
+    return sizeof *fi + fi->cap * sizeof(entry) + fi->nslots * sizeof(uint32_t);
+}
