@@ -444,6 +444,10 @@ static void order_dictionary(swlog_cs *cs, struct table **order)
     /* FORMAT §5.4: values of a record in increasing col_index. */
     for (size_t i = 0; i < cs->nrecs; i++) {
         struct record *r = &cs->recs[i];
+        /* A delete has no values, and with only deletes cs->vals is NULL:
+         * NULL + 0 is undefined behaviour (UBSan, found by fuzz_frame). */
+        if (r->count == 0)
+            continue;
         struct val *v = cs->vals + r->first;
         for (size_t j = 0; j < r->count; j++)
             v[j].rank = cs->cols[v[j].col].rank;
