@@ -134,7 +134,7 @@ static int own_frame(keyfeed *kf, const char *path, const swlog_frame *f,
     char hex[2 * SWLOG_PUBKEY_BYTES + 1];
     if (memcmp(f->signer, owner, SWLOG_PUBKEY_BYTES) != 0) {
         swlog_hex(f->signer, 8, hex);
-        return fail(err, SWLOG_EARG, at,
+        return fail(err, SWLOG_EINVAL, at,
                     "%s: the frame at offset %" PRIu64 " is signed by "
                     "%s..., another key: this is not the key's own log",
                     path, at, hex);
