@@ -238,6 +238,10 @@ run 0 "--cut-torn-tail cuts and appends" $K certify --issuer county.key \
 has out.txt "torn.log: seq 5: certified" "appended after the cut, at seq 5"
 same "$(head -c "$size" torn.log | cmp - county.log && echo same)" same \
     "the frames before the torn tail are untouched"
+run 0 "a unit code outside the issuer's is allowed, with a warning" \
+    $K certify --issuer county.key --issuer-log torn.log --subject st2.key \
+    --role station --unit 9901-01 --certs root.log --passphrase-env COUNTYPW
+has err.txt "does not start with the issuer's unit 4401" "the unit warning"
 
 cp county.log bent.log
 off=$((32 + 200))

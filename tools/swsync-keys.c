@@ -475,6 +475,9 @@ static int cmd_certify(int argc, char **argv)
     }
     if (ic->role != SWLOG_ROLE_ROOT || vu > ic->valid_until)
         window_warnings(ic, vf, vu);
+    if (strncmp(unit, ic->unit, strlen(ic->unit)) != 0)
+        fprintf(stderr, "swsync-keys: certify: warning: unit %s does not "
+                        "start with the issuer's unit %s\n", unit, ic->unit);
     struct cert_arg c = {spk, srole, vf, vu, unit};
     rc = sign_and_append(issuer, &pass, ilog, &kf, ipk, encode_cert, &c, &seq);
 done:
