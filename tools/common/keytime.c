@@ -89,8 +89,9 @@ void keytime_format(uint64_t ms, char out[KEYTIME_BYTES])
     unsigned mo, d;
     civil_from_days((int64_t)(secs / 86400), &y, &mo, &d);
     unsigned sod = (unsigned)(secs % 86400);
-    int n = snprintf(out, KEYTIME_BYTES, "%04" PRId64 "-%02u-%02uT%02u:%02u:%02u",
-                     y, mo, d, sod / 3600, sod / 60 % 60, sod % 60);
+    int n = snprintf(out, KEYTIME_BYTES,
+                     "%04" PRId64 "-%02u-%02uT%02u:%02u:%02u", y, mo, d,
+                     sod / 3600, sod / 60 % 60, sod % 60);
     if (n > 0 && n < KEYTIME_BYTES) {
         if (frac != 0)
             snprintf(out + n, (size_t)(KEYTIME_BYTES - n), ".%03uZ", frac);
