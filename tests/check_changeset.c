@@ -1236,7 +1236,7 @@ START_TEST(crafted_dict_columns_total)
 {
     swlog_cs *cs = swlog_cs_new();
     uint8_t id[16] = {0};
-    char tname[8], cname[8];
+    char tname[16], cname[16]; /* room for any unsigned: -Wformat-truncation */
     for (unsigned t = 0; t < 8; t++) {
         snprintf(tname, sizeof tname, "t%u", t);
         ck_assert_int_eq(swlog_cs_upsert(cs, tname, id, 1, NULL), SWLOG_OK);

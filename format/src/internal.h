@@ -45,8 +45,11 @@ static inline void swlog__advance(swlog__cursor *c, size_t n)
 static inline int swlog__take_u8(swlog__cursor *c, uint8_t *v,
                                  swlog_error *err)
 {
-    if (c->left < 1)
-        return swlog__short(c, 1, err);
+    if (c->left < 1) {
+        /* The constant lets the compiler see that *v is set on success. */
+        swlog__short(c, 1, err);
+        return SWLOG_ESHORT;
+    }
     *v = c->p[0];
     swlog__advance(c, 1);
     return SWLOG_OK;
@@ -56,8 +59,10 @@ static inline int swlog__take_u8(swlog__cursor *c, uint8_t *v,
 static inline int swlog__take_bytes(swlog__cursor *c, size_t n,
                                     const uint8_t **out, swlog_error *err)
 {
-    if (c->left < n)
-        return swlog__short(c, n, err);
+    if (c->left < n) {
+        swlog__short(c, n, err);
+        return SWLOG_ESHORT;
+    }
     *out = c->p;
     swlog__advance(c, n);
     return SWLOG_OK;
