@@ -19,7 +19,12 @@ grep -q '^seq 4 checkpoint' <<<"$out" || fail "no checkpoint: $out"
 status=0
 "$tools/swsync-example" "$log" >/dev/null 2>&1 || status=$?
 [ "$status" -eq 2 ] || fail "overwrote an existing file (exit $status)"
-"$tools/swsync-example" --force "$log" >/dev/null || fail "--force"
+"$tools/swsync-example" --force --time 1767574800000 "$log" >/dev/null ||
+    fail "--force --time"
+status=0
+"$tools/swsync-example" --force --time 12x "$log" >/dev/null 2>&1 ||
+    status=$?
+[ "$status" -eq 2 ] || fail "accepted --time 12x (exit $status)"
 
 if [ -x "$tools/swsync-verify" ]; then
     "$tools/swsync-verify" "$log" || fail "swsync-verify refuses the log"

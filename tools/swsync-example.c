@@ -1,15 +1,19 @@
 /* swsync-example: write the log of a synthetic township station, using only
  * swlog.h (FORMAT §3-§5, §7.5, §9). A demo and a source of fuzz seeds.
  *
- * usage: swsync-example [--force] OUT.log
+ * usage: swsync-example [--force] [--time MS] OUT.log
  *
  * The log holds one feed, signed by a fresh station key: three change-sets
  * of made-up social-work records (tables clients and cases; names such as
  * 测试甲 and identity numbers that only look valid), then a checkpoint
  * (FORMAT §7.5) over the ids of those three frames. Real checkpoints are
  * signed by hubs; here the station signs its own so the file shows every
- * kind of frame the demo needs in one feed. Times are fixed (January 2026)
- * so two runs differ only in the key, the salt and the signatures.
+ * kind of frame the demo needs in one feed.
+ *
+ * Times: every HLC (FORMAT §1.4) has the millisecond MS (default: now) and
+ * a logical counter that orders the writes, so a key certified from a time
+ * before MS covers every frame. --time makes two runs differ only in the
+ * key, the salt and the signatures.
  *
  * Prints the station's public key and one line per frame written. Exit
  * status: 0 written, 1 a library error, 2 bad usage or OUT exists. */
@@ -18,13 +22,15 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NFRAMES 4
-/* 2026-01-05T01:00:00Z in milliseconds; HLC = ms << 16 | counter (§1.4). */
-#define BASE_MS UINT64_C(1767574800000)
-#define HLC(minutes) ((BASE_MS + (uint64_t)(minutes) * 60000u) << 16)
+/* HLC = ms << 16 | counter (§1.4); counters here stay below 2^16. */
+static uint64_t base_ms;
+#define HLC(tick) ((base_ms << 16) + (uint64_t)(tick))
 
 static const char *const CLIENT_1 = "bc817689-dab6-45c2-a915-fc8d49b920a3";
 static const char *const CLIENT_2 = "9aaaecfc-db59-4817-96ec-a1338bc2d8be";
@@ -34,10 +40,11 @@ static const char *const CASE_2 = "38b27cb0-de4a-4444-aae0-b20510327fd8";
 
 static void usage(FILE *to)
 {
-    fputs("usage: swsync-example [--force] OUT.log\n"
+    fputs("usage: swsync-example [--force] [--time MS] OUT.log\n"
           "Write a synthetic station log: a fresh station key, three\n"
           "change-sets of made-up clients and cases, and a checkpoint.\n"
-          "--force replaces OUT.log if it exists.\n",
+          "--force replaces OUT.log if it exists. Every HLC has the\n"
+          "millisecond MS (Unix time x 1000, default now) and a counter.\n",
           to);
 }
 
@@ -97,8 +104,9 @@ static int null(swlog_cs *cs, const char *column, uint64_t replaced,
     return swlog_cs_value(cs, column, replaced, &v, err);
 }
 
-/* Change-set n (1..3): what a social worker might record on one day. Each
- * step stops at the first error (they return nonzero codes). */
+/* Change-set n (1..3): what a social worker might record over a few days,
+ * the days compressed into HLC counter ticks. Each step stops at the first
+ * error (they return nonzero codes). */
 static int fill(swlog_cs *cs, int n, swlog_error *e)
 {
     swlog_cs_reset(cs);
@@ -118,7 +126,7 @@ static int fill(swlog_cs *cs, int n, swlog_error *e)
                text(cs, "client_id", 0, CLIENT_1, e) ||
                text(cs, "status", 0, "open", e) ||
                text(cs, "summary", 0, "独居老人，需每周探访一次", e) ||
-               integer(cs, "opened_ms", 0, (int64_t)(BASE_MS + 300000), e);
+               integer(cs, "opened_ms", 0, (int64_t)base_ms, e);
     }
     if (n == 2) {
         return upsert(cs, "cases", CASE_1, HLC(24 * 60), e) ||
@@ -129,7 +137,7 @@ static int fill(swlog_cs *cs, int n, swlog_error *e)
                text(cs, "status", 0, "open", e) ||
                text(cs, "summary", 0, "申请康复辅具，待评估", e) ||
                integer(cs, "opened_ms", 0,
-                       (int64_t)(BASE_MS + (24 * 60 + 10) * 60000), e);
+                       (int64_t)base_ms, e);
     }
     return upsert(cs, "clients", CLIENT_1, HLC(2 * 24 * 60), e) ||
            null(cs, "phone", HLC(1), e) ||
@@ -152,6 +160,17 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "--force") == 0) {
             force = 1;
+        } else if (strcmp(argv[i], "--time") == 0 && i + 1 < argc) {
+            char *end;
+            errno = 0;
+            unsigned long long t = strtoull(argv[++i], &end, 10);
+            /* 48 bits of milliseconds (§1.4): until the year 10889. */
+            if (errno != 0 || *end != '\0' || end == argv[i] ||
+                t >= UINT64_C(1) << 48) {
+                usage(stderr);
+                return 2;
+            }
+            base_ms = t;
         } else if (argv[i][0] == '-' || out_path != NULL) {
             usage(stderr);
             return 2;
@@ -162,6 +181,15 @@ int main(int argc, char **argv)
     if (out_path == NULL) {
         usage(stderr);
         return 2;
+    }
+    if (base_ms == 0) {
+        struct timespec now;
+        if (clock_gettime(CLOCK_REALTIME, &now) != 0) {
+            fputs("swsync-example: no clock\n", stderr);
+            return 1;
+        }
+        base_ms = (uint64_t)now.tv_sec * 1000u +
+                  (uint64_t)now.tv_nsec / 1000000u;
     }
     if (access(out_path, F_OK) == 0) {
         if (!force) {
