@@ -374,7 +374,7 @@ void swlog_chains_free(swlog_chains *c);
  * A feed's first frame seen may have any seq. SWLOG_ESEQ, SWLOG_ECHAIN. */
 int swlog_chains_add(swlog_chains *c, const swlog_frame *f,
                      swlog_error *err);
-/* Head of a feed: 1 and *seq/*id set, or 0 when never seen. */
+/* Head of a feed: 1 and *seq, *id set, or 0 when never seen. */
 int swlog_chains_head(const swlog_chains *c,
                       const uint8_t key[SWLOG_PUBKEY_BYTES], uint64_t *seq,
                       uint8_t id[SWLOG_HASH_BYTES]);
