@@ -300,9 +300,11 @@ typedef struct swlog_column {
 } swlog_column;
 typedef struct swlog_reader {
     /* private */
+    const uint8_t *body; /* error offsets are relative to it */
     const uint8_t *p, *end;
     uint64_t frame_hlc;
     uint32_t records_left, values_left;
+    uint32_t rec_no, val_no; /* records read, values read of the last */
     uint16_t cur_table;
     uint16_t ntables;
     struct { const uint8_t *name; uint8_t len; uint16_t first, count; }

@@ -1,6 +1,7 @@
 /* Shared helpers for the Check suites; the vector reader follows FORMAT §12.1. */
 #include "testutil.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,12 +82,28 @@ const char *test_tmpdir(void)
 static vec *vecs;
 static size_t nvecs;
 
+/* The loader runs while suites are being built, outside any test, where
+ * Check's asserts cannot report: say what is wrong and stop. */
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("vectors.txt: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
 static void vec_add_field(vec *v, const char *key, const char *value)
 {
     v->keys = realloc(v->keys, (v->nfields + 1) * sizeof *v->keys);
     v->values = realloc(v->values, (v->nfields + 1) * sizeof *v->values);
-    ck_assert_ptr_nonnull(v->keys);
-    ck_assert_ptr_nonnull(v->values);
+    if (v->keys == NULL)
+        die("out of memory");
+    if (v->values == NULL)
+        die("out of memory");
     v->keys[v->nfields] = strdup(key);
     v->values[v->nfields] = strdup(value);
     v->nfields++;
@@ -95,16 +112,18 @@ static void vec_add_field(vec *v, const char *key, const char *value)
 static void vec_finish(vec *v)
 {
     const char *e = vec_field(v, "expect");
-    ck_assert_msg(e != NULL, "vector %s has no expect line", v->name);
+    if (e == NULL)
+        die("vector %s has no expect line", v->name);
     char name[64];
     long long at = -1;
     if (sscanf(e, "%63s @%lld", name, &at) < 1)
-        ck_abort_msg("vector %s: bad expect", v->name);
-    ck_assert_msg(swlog_code_parse(name, &v->expect),
-                  "vector %s: unknown code %s", v->name, name);
+        die("vector %s: bad expect", v->name);
+    if (!swlog_code_parse(name, &v->expect))
+        die("vector %s: unknown code %s", v->name, name);
     v->expect_at = at;
     const char *k = vec_field(v, "kind");
-    ck_assert_msg(k != NULL, "vector %s has no kind", v->name);
+    if (k == NULL)
+        die("vector %s has no kind", v->name);
     snprintf(v->kind, sizeof v->kind, "%s", k);
 }
 
@@ -113,7 +132,8 @@ static void vec_load(void)
     if (vecs != NULL)
         return;
     FILE *f = fopen(source_path("spec/vectors/vectors.txt"), "r");
-    ck_assert_msg(f != NULL, "cannot open spec/vectors/vectors.txt");
+    if (f == NULL)
+        die("cannot open spec/vectors/vectors.txt");
     size_t cap = 0;
     vec *cur = NULL;
     char *line = NULL;
@@ -140,21 +160,24 @@ static void vec_load(void)
             if (nvecs == cap) {
                 cap = cap ? cap * 2 : 64;
                 vecs = realloc(vecs, cap * sizeof *vecs);
-                ck_assert_ptr_nonnull(vecs);
+                if (vecs == NULL)
+                    die("out of memory");
             }
             cur = &vecs[nvecs++];
             memset(cur, 0, sizeof *cur);
             snprintf(cur->name, sizeof cur->name, "%s", value);
             continue;
         }
-        ck_assert_msg(cur != NULL, "vectors.txt: field outside a vector");
+        if (cur == NULL)
+            die("a field outside a vector");
         vec_add_field(cur, line, value);
     }
     if (cur != NULL)
         vec_finish(cur);
     free(line);
     fclose(f);
-    ck_assert_msg(nvecs > 0, "vectors.txt holds no vectors");
+    if (nvecs == 0)
+        die("vectors.txt holds no vectors");
 }
 
 size_t vec_count(const char *kind)
