@@ -278,6 +278,23 @@ int capture_install(sqlite3 *db, const schema_model *m, swlog_error *err)
                            : error_sqlite(err, db, "creating capture triggers");
 }
 
+int capture_remove_triggers(sqlite3 *db, swlog_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT group_concat('DROP TRIGGER \"' || name "
+                               "|| '\";', '') FROM sqlite_master WHERE type = "
+                               "'trigger' AND name GLOB '_sw_*'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return error_sqlite(err, db, "listing capture triggers");
+    int rc = SWLOG_OK;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL &&
+        sqlite3_exec(db, (const char *)sqlite3_column_text(st, 0), NULL, NULL,
+                     NULL) != SQLITE_OK)
+        rc = error_sqlite(err, db, "dropping capture triggers");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* rep of an update: a JSON array of integers and nulls, one per column, as
  * json_array() wrote it. Anything else reads as "none". */
 static uint64_t rep_at(const char *rep, size_t i)

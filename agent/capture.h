@@ -25,6 +25,11 @@
  * stamping entries with m->version. Run inside the caller's transaction. */
 int capture_install(sqlite3 *db, const schema_model *m, swlog_error *err);
 
+/* Drop every capture trigger (migration steps run without capture: every
+ * replica runs the same steps itself, so their writes are not changes to
+ * send). capture_install puts them back. */
+int capture_remove_triggers(sqlite3 *db, swlog_error *err);
+
 /* One captured column of an entry. value is owned by the entry's
  * statement and valid until the callback returns. replaced_hlc 0 = none. */
 typedef struct capture_value {

@@ -122,6 +122,9 @@ static int upgrade(sqlite3 *db, const schema_model *m,
     if (have == m->version)
         return SWLOG_OK;
     rc = add_declared(db, m, have, err);
+    /* Steps are not captured: every replica runs them itself. */
+    if (rc == SWLOG_OK)
+        rc = capture_remove_triggers(db, err);
     for (unsigned v = have + 1; rc == SWLOG_OK && v <= m->version; v++)
         for (size_t i = 0; rc == SWLOG_OK && i < nsteps; i++)
             if (steps[i].to == v && have > 0)
