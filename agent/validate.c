@@ -886,9 +886,9 @@ static void check_day(row *r)
         return;
     char *sql = sqlite3_mprintf(
         "SELECT coalesce(sum(minutes), 0), coalesce(sum(CASE WHEN ?4 IS NOT "
-        "NULL AND start_time IS NOT NULL AND (strftime('%%s', ?4) < "
-        "strftime('%%s', start_time) + minutes * 60) AND (strftime('%%s', "
-        "start_time) < strftime('%%s', ?4) + ?5 * 60) THEN 1 END), 0) FROM "
+        "NULL AND start_time IS NOT NULL AND (unixepoch(?4) < "
+        "unixepoch(start_time) + minutes * 60) AND (unixepoch(start_time) < "
+        "unixepoch(?4) + ?5 * 60) THEN 1 END), 0) FROM "
         "\"%w\" WHERE \"%w\" = ?1 AND service_date = ?2 AND id IS NOT ?3",
         cases ? "case_services" : "volunteer_services",
         cases ? "worker_id" : "volunteer_id");
