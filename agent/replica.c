@@ -28,11 +28,14 @@ struct replica {
  * journal; past 64 KiB (a b-tree split can do it) SQLite moves it to a temp
  * file for the rest of the transaction, and every later statement then
  * pwrite()s each page it touches — measured 3x the cost of a captured
- * insert in bench_capture. In memory it stays a few pages per statement. */
+ * insert in bench_capture. In memory it stays a few pages per statement.
+ * recursive_triggers=ON: only then does INSERT OR REPLACE fire the delete
+ * trigger for the row it replaces, so the columns it empties are not lost
+ * (the capture triggers never write a replicated table: no recursion). */
 static const char pragmas[] = "PRAGMA foreign_keys = OFF;"
                               "PRAGMA temp_store = MEMORY;"
                               "PRAGMA synchronous = FULL;"
-                              "PRAGMA recursive_triggers = OFF;";
+                              "PRAGMA recursive_triggers = ON;";
 
 static const char meta_sql[] =
     "CREATE TABLE IF NOT EXISTS _sw_meta(key TEXT PRIMARY KEY NOT NULL, "

@@ -229,6 +229,24 @@ START_TEST(delete_is_captured_with_the_newest_version)
 }
 END_TEST
 
+START_TEST(replace_is_a_delete_and_an_insert)
+{
+    seen s;
+    insert_client(db, ID1, "A");
+    sql(db, "UPDATE clients SET phone = '+8613812345678', phone_owner = "
+            "'self' WHERE id = '" ID1 "'");
+    sql(db, "INSERT OR REPLACE INTO clients(id, owner_unit_id, name, gender, "
+            "birth_date, id_type, village_code) VALUES('" ID1 "', '" OWNER
+            "', 'B', 'male', '1950-03-07', 'none', '440983102001')");
+    scan(&s);
+    ck_assert_uint_eq(s.n, 4);
+    ck_assert_int_eq(s.e[2].kind, CAPTURE_DELETE);
+    ck_assert_uint_eq(s.e[2].replaced, s.e[1].hlc);
+    ck_assert_int_eq(s.e[3].kind, CAPTURE_INSERT);
+    ck_assert_ptr_null(value_of(&s, 3, "phone"));
+}
+END_TEST
+
 START_TEST(row_ids_never_change)
 {
     seen s;
@@ -477,6 +495,7 @@ Suite *capture_suite(void)
     tcase_add_test(tc, unchanged_update_captures_nothing);
     tcase_add_test(tc, multi_row_update_is_one_entry_per_row);
     tcase_add_test(tc, delete_is_captured_with_the_newest_version);
+    tcase_add_test(tc, replace_is_a_delete_and_an_insert);
     tcase_add_test(tc, row_ids_never_change);
     tcase_add_test(tc, operator_is_recorded_per_handle_and_defaults_elsewhere);
     tcase_add_test(tc, writes_of_another_connection_are_captured);
