@@ -163,8 +163,9 @@ static void delete_trigger(sqlite3_str *s, const schema_table *t,
     sqlite3_str_appendf(s,
                         "), 0) FROM _sw_state s LEFT JOIN \"_sw_v_%w\" v ON "
                         "v.id = OLD.id; INSERT INTO \"_sw_v_%w\"(id, _born, "
-                        "_dead) VALUES(OLD.id, 0, " LAST_HLC ") ON CONFLICT(id) "
-                        "DO UPDATE SET _dead = excluded._dead; END;\n",
+                        "_dead) VALUES(OLD.id, 0, " LAST_HLC ") ON "
+                        "CONFLICT(id) DO UPDATE SET _dead = excluded._dead; "
+                        "END;\n",
                         t->name, t->name);
 }
 
@@ -212,7 +213,8 @@ static int version_table(sqlite3 *db, sqlite3_str *s, const schema_table *t,
     unsigned char seen[SCHEMA_MAX_COLUMNS] = {0};
     int exists = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int i = schema_column_index(t, (const char *)sqlite3_column_text(st, 0));
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        int i = name != NULL ? schema_column_index(t, name) : -1;
         exists = 1;
         if (i >= 0)
             seen[i] = 1;
@@ -253,7 +255,8 @@ int capture_install(sqlite3 *db, const schema_model *m, swlog_error *err)
     /* Columns are only appended (schema.h), so value positions never move
      * and entries captured under an older version stay readable. */
     for (size_t i = have; i < want; i++)
-        sqlite3_str_appendf(s, "ALTER TABLE _sw_outbox ADD COLUMN v%d;\n", (int)i);
+        sqlite3_str_appendf(s, "ALTER TABLE _sw_outbox ADD COLUMN v%d;\n",
+                            (int)i);
     for (size_t i = 0; i < m->ntables; i++) {
         const schema_table *t = &m->tables[i];
         rc = version_table(db, s, t, err);

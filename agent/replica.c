@@ -87,7 +87,8 @@ static int add_declared(sqlite3 *db, const schema_model *m, unsigned from,
                 continue;
             char *sql = sqlite3_mprintf(
                 "ALTER TABLE \"%w\" ADD COLUMN \"%w\" %s",
-                t->name, c->name, c->type == SCHEMA_INTEGER ? "INTEGER" : "TEXT");
+                t->name, c->name,
+                c->type == SCHEMA_INTEGER ? "INTEGER" : "TEXT");
             rc = exec(db, sql, "adding a column", err);
             sqlite3_free(sql);
             if (rc == SWLOG_OK && c->ref != NULL) {

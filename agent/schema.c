@@ -631,7 +631,9 @@ int schema_check(const schema_model *m, char *msg, size_t msgsz)
         if (!ident_ok(t->name) || t->ncolumns > SCHEMA_MAX_COLUMNS ||
             schema_find(m, t->name) != t || t->since < 1 ||
             t->since > m->version) {
-            snprintf(msg, msgsz, "%s: bad or duplicate name, version or too many columns", t->name);
+            snprintf(msg, msgsz,
+                     "%s: bad or duplicate name, version or too many columns",
+                     t->name);
             return -1;
         }
         for (size_t j = 0; j < t->ncolumns; j++) {

@@ -42,8 +42,6 @@ static void must(int ok, sqlite3 *db, const char *what)
 static char (*ids)[37];
 
 enum variant { PLAIN, COPY, CAPTURE };
-static const char *const variant_name[] = {"plain", "copy-trigger",
-                                           "capture"};
 
 /* A database for one variant: the model's tables with the replica's
  * pragmas; COPY adds the simplest capture one could write (a trigger copying
@@ -233,11 +231,11 @@ int main(int argc, char **argv)
         }
         printf("%-44s %s plain %7.2f us/row  copy-trigger %7.2f (%.2fx)  "
                "capture %7.2f (%.2fx)\n",
-               modes[k].what, modes[k].batch > 1 ? "cpu " : "wall", med[PLAIN] * 1e6 / n, med[COPY] * 1e6 / n,
+               modes[k].what, modes[k].batch > 1 ? "cpu " : "wall",
+               med[PLAIN] * 1e6 / n, med[COPY] * 1e6 / n,
                med[COPY] / med[PLAIN], med[CAPTURE] * 1e6 / n,
                med[CAPTURE] / med[PLAIN]);
     }
-    (void)variant_name;
     free(ids);
     return 0;
 }
