@@ -1,0 +1,53 @@
+/* The station's replica: a SQLite database holding the record model
+ * (spec/SCHEMA.md), with change capture installed, migrated forward in place
+ * to the model this build was written against. */
+#ifndef REPLICA_H
+#define REPLICA_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schema.h"
+#include "swlog.h"
+
+typedef struct replica replica;
+
+/* A step run when migrating to version `to`, after the tables and columns
+ * the declaration adds at that version exist (schema_column.since). For data
+ * transforms only; adding a table or a column needs no step. */
+typedef struct replica_migration {
+    unsigned to;
+    int (*apply)(sqlite3 *db, swlog_error *err);
+} replica_migration;
+
+/* Open or create the replica at path for the current model. A replica of an
+ * older version is migrated forward in one transaction; a newer one is
+ * refused (SWLOG_EVERSION). On success *out owns the connection. */
+int replica_open(const char *path, replica **out, swlog_error *err);
+/* The same for any model and migration list (tests: a synthetic v2). */
+int replica_open_model(const char *path, const schema_model *m,
+                       const replica_migration *steps, size_t nsteps,
+                       replica **out, swlog_error *err);
+void replica_close(replica *r); /* NULL does nothing */
+
+sqlite3 *replica_db(replica *r);
+const schema_model *replica_model(replica *r);
+/* The version recorded in the replica (its _sw_meta). */
+int replica_schema_version(sqlite3 *db, unsigned *version, swlog_error *err);
+
+/* The operator recorded on changes made in replica_begin()…commit() on this
+ * handle (README §Operator). NULL restores the default. Copied. */
+int replica_set_operator(replica *r, const char *name, swlog_error *err);
+/* BEGIN IMMEDIATE and publish this handle's operator to the triggers. */
+int replica_begin(replica *r, swlog_error *err);
+/* Reset the published operator, then COMMIT. */
+int replica_commit(replica *r, swlog_error *err);
+void replica_rollback(replica *r);
+
+/* A UUIDv7 (RFC 9562, SCHEMA §2.1): 48-bit Unix ms, then 74 bits from
+ * libsodium's randombytes. text gets the lowercase 8-4-4-4-12 form. */
+void replica_uuid7(uint8_t id[16]);
+void replica_uuid7_text(char text[37]);
+
+#endif

@@ -1,0 +1,241 @@
+/* Cost of change capture: the same writes of model rows to a replica without
+ * capture (plain tables from the declaration) and with capture (a replica
+ * from replica_open), as medians of several runs and their ratio.
+ *
+ *   build/bench/bench_capture [rows] [runs]
+ *
+ * The database goes to $TMPDIR (default /tmp): TMPDIR=/dev/shm takes the
+ * disk out and leaves the CPU cost of SQLite and the triggers alone.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "replica.h"
+#include "schema.h"
+
+/* Batched modes measure the process's CPU time (user + system, so the
+ * write() calls into the WAL count): on a shared machine it moves far less
+ * than wall time. The fsync'd mode measures wall time, since waiting for the
+ * disk is its cost. */
+static clockid_t clock_id = CLOCK_PROCESS_CPUTIME_ID;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(clock_id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void must(int ok, sqlite3 *db, const char *what)
+{
+    if (!ok) {
+        fprintf(stderr, "bench_capture: %s: %s\n", what,
+                db != NULL ? sqlite3_errmsg(db) : "");
+        exit(1);
+    }
+}
+
+static char (*ids)[37];
+
+enum variant { PLAIN, COPY, CAPTURE };
+
+/* A database for one variant: the model's tables with the replica's
+ * pragmas; COPY adds the simplest capture one could write (a trigger copying
+ * the row to a shadow table), as a yardstick. */
+static sqlite3 *open_variant(const char *path, enum variant v,
+                             replica **rep)
+{
+    unlink(path);
+    char wal[300];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    unlink(wal);
+    snprintf(wal, sizeof wal, "%s-shm", path);
+    unlink(wal);
+    *rep = NULL;
+    if (v == CAPTURE) {
+        swlog_error err = {0};
+        must(replica_open(path, rep, &err) == SWLOG_OK, NULL, err.msg);
+        return replica_db(*rep);
+    }
+    sqlite3 *db;
+    must(sqlite3_open(path, &db) == SQLITE_OK, db, "open");
+    must(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                      "PRAGMA temp_store=MEMORY",
+                      NULL, NULL, NULL) == SQLITE_OK,
+         db, "pragmas");
+    const schema_model *m = schema_current();
+    for (size_t i = 0; i < m->ntables; i++) {
+        char *sql = schema_create_sql(&m->tables[i]);
+        must(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, db, "ddl");
+        sqlite3_free(sql);
+    }
+    if (v == COPY)
+        must(sqlite3_exec(db,
+                          "CREATE TABLE shadow AS SELECT * FROM clients "
+                          "WHERE 0; CREATE TRIGGER cp AFTER INSERT ON clients "
+                          "BEGIN INSERT INTO shadow SELECT * FROM clients "
+                          "WHERE rowid = NEW.rowid; END; CREATE TRIGGER cpu "
+                          "AFTER UPDATE ON clients BEGIN INSERT INTO shadow "
+                          "SELECT * FROM clients WHERE rowid = NEW.rowid; END",
+                          NULL, NULL, NULL) == SQLITE_OK,
+             db, "copy trigger");
+    return db;
+}
+
+static void exec(sqlite3 *db, const char *sql)
+{
+    must(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, db, sql);
+}
+
+/* Insert rows [0, n) in transactions of `batch` rows; seconds taken. */
+static double insert_rows(sqlite3 *db, int n, int batch)
+{
+    sqlite3_stmt *st;
+    must(sqlite3_prepare_v2(
+             db,
+             "INSERT INTO clients(id, owner_unit_id, name, gender, "
+             "birth_date, id_type, id_number, phone, phone_owner, "
+             "village_code, address, hukou, living) VALUES(?1, ?2, ?3, ?4, "
+             "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             -1, &st, NULL) == SQLITE_OK,
+         db, "prepare insert");
+    char name[32], addr[64];
+    /* The first prepare after opening reads the schema and codes the
+     * triggers: a once-per-connection cost, kept out of the per-row figure. */
+    double t0 = now_s();
+    for (int i = 0; i < n; i++) {
+        if (i % batch == 0)
+            exec(db, "BEGIN");
+        snprintf(name, sizeof name, "Client %d", i);
+        snprintf(addr, sizeof addr, "Room %d, Building %d", i % 700, i % 31);
+        sqlite3_bind_text(st, 1, ids[i], 36, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", -1,
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, i % 2 ? "male" : "female", -1,
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, "1950-03-07", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, "resident_id", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, "11010519500307002X", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 8, "+8613812345678", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 9, "self", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 10, "440983102001", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 11, addr, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 12, "rural", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 13, "alone", -1, SQLITE_STATIC);
+        must(sqlite3_step(st) == SQLITE_DONE, db, "insert");
+        sqlite3_reset(st);
+        if (i % batch == batch - 1 || i == n - 1)
+            exec(db, "COMMIT");
+    }
+    double t = now_s() - t0;
+    sqlite3_finalize(st);
+    return t;
+}
+
+/* Update one column of rows [0, n) in transactions of `batch` rows. */
+static double update_rows(sqlite3 *db, int n, int batch)
+{
+    sqlite3_stmt *st;
+    must(sqlite3_prepare_v2(db, "UPDATE clients SET phone = ?2 WHERE id = ?1",
+                            -1, &st, NULL) == SQLITE_OK,
+         db, "prepare update");
+    double t0 = now_s();
+    for (int i = 0; i < n; i++) {
+        if (i % batch == 0)
+            exec(db, "BEGIN");
+        sqlite3_bind_text(st, 1, ids[i], 36, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, "+8613900000000", -1, SQLITE_STATIC);
+        must(sqlite3_step(st) == SQLITE_DONE, db, "update");
+        sqlite3_reset(st);
+        if (i % batch == batch - 1 || i == n - 1)
+            exec(db, "COMMIT");
+    }
+    double t = now_s() - t0;
+    sqlite3_finalize(st);
+    return t;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+#define MAXRUNS 15
+
+int main(int argc, char **argv)
+{
+    int rows = argc > 1 ? atoi(argv[1]) : 20000;
+    int runs = argc > 2 ? atoi(argv[2]) : 5;
+    if (rows < 100 || runs < 1 || runs > MAXRUNS) {
+        fprintf(stderr, "usage: bench_capture [rows>=100] [runs 1-15]\n");
+        return 2;
+    }
+    ids = malloc((size_t)rows * sizeof *ids);
+    for (int i = 0; i < rows; i++)
+        replica_uuid7_text(ids[i]);
+    /* A device makes its ids over time, so they arrive in UUIDv7 order
+     * (SCHEMA §2.1 chose v7 for index locality); made in one tight loop
+     * they share a millisecond and would arrive in random order. */
+    qsort(ids, (size_t)rows, sizeof ids[0], cmp_id);
+    const char *tmp = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+    char path[256];
+    snprintf(path, sizeof path, "%s/bench_capture.db", tmp);
+
+    static const struct {
+        const char *what;
+        int rows_div, batch, update;
+    } modes[] = {
+        {"insert, 500 rows per transaction (import)", 1, 500, 0},
+        {"update 1 column, 500 rows per transaction", 1, 500, 1},
+        {"insert, 1 row per transaction, fsync (CLI)", 20, 1, 0},
+    };
+    printf("bench_capture: SQLite %s, %d rows, median of %d runs, "
+           "synchronous=FULL, WAL\n",
+           sqlite3_libversion(), rows, runs);
+    for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
+        int n = rows / modes[k].rows_div;
+        clock_id = modes[k].batch > 1 ? CLOCK_PROCESS_CPUTIME_ID
+                                      : CLOCK_MONOTONIC;
+        double med[3], t[3][MAXRUNS];
+        /* Variants interleave within each run, so a noisy neighbour slows
+         * all three alike. */
+        for (int r = 0; r < runs; r++)
+            for (int v = PLAIN; v <= CAPTURE; v++) {
+                replica *rep;
+                sqlite3 *db = open_variant(path, (enum variant)v, &rep);
+                if (modes[k].update) {
+                    insert_rows(db, n, 500);
+                    t[v][r] = update_rows(db, n, modes[k].batch);
+                } else {
+                    t[v][r] = insert_rows(db, n, modes[k].batch);
+                }
+                if (rep != NULL)
+                    replica_close(rep);
+                else
+                    sqlite3_close(db);
+            }
+        for (int v = PLAIN; v <= CAPTURE; v++) {
+            qsort(t[v], (size_t)runs, sizeof t[v][0], cmp);
+            med[v] = t[v][runs / 2];
+        }
+        printf("%-44s %s plain %7.2f us/row  copy-trigger %7.2f (%.2fx)  "
+               "capture %7.2f (%.2fx)\n",
+               modes[k].what, modes[k].batch > 1 ? "cpu " : "wall",
+               med[PLAIN] * 1e6 / n, med[COPY] * 1e6 / n,
+               med[COPY] / med[PLAIN], med[CAPTURE] * 1e6 / n,
+               med[CAPTURE] / med[PLAIN]);
+    }
+    free(ids);
+    return 0;
+}
