@@ -266,7 +266,7 @@ int validate_phone(const char *in, char out[24], char *why, size_t whysz)
     size_t len = strlen(n);
     if (len == 11 && n[0] == '1' && n[1] >= '3' && n[1] <= '9' &&
         all_digits(n, 11)) {
-        snprintf(out, 24, "+86%s", n);
+        snprintf(out, 24, "+86%.11s", n);
         return 0;
     }
     /* Landline: 0, area code of 2-3 digits (first not 0), 7-8 digits, and
