@@ -2,19 +2,14 @@
 #include "error.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 
 int error_set(swlog_error *err, swlog_code code, const char *fmt, ...)
 {
-    if (err != NULL && err->code == SWLOG_OK) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-        err->code = code;
-        err->offset = 0;
-    }
-    return code;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = swlog_vfail(err, code, 0, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 int error_sqlite(swlog_error *err, sqlite3 *db, const char *what)

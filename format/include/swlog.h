@@ -8,6 +8,7 @@
 #ifndef SWLOG_H
 #define SWLOG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,6 +78,17 @@ typedef struct swlog_error {
     uint64_t offset; /* where in the input the problem starts */
     char msg[160];   /* one line; never key bytes or record values */
 } swlog_error;
+
+/* Record a failure in err (which may be NULL): the first failure wins, so a
+ * detector describes it and callers pass it on. Returns code. For code
+ * outside format/ that reports through swlog_error too (STYLE §3), which may
+ * add codes of its own at -100 and below. The message must never hold key
+ * bytes or personal data. */
+int swlog_fail(swlog_error *err, int code, uint64_t offset, const char *fmt,
+               ...) __attribute__((format(printf, 4, 5)));
+int swlog_vfail(swlog_error *err, int code, uint64_t offset,
+                const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* "SWLOG_ESIG"; "SWLOG_E?" for an unknown code. Never NULL. */
 const char *swlog_code_name(int code);

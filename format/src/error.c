@@ -66,16 +66,23 @@ int swlog_code_parse(const char *name, int *code)
     return 0;
 }
 
-int swlog__fail(swlog_error *err, swlog_code code, uint64_t offset,
-                const char *fmt, ...)
+int swlog_vfail(swlog_error *err, int code, uint64_t offset, const char *fmt,
+                va_list ap)
 {
     if (err != NULL && err->code == SWLOG_OK) {
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-        err->code = code;
+        err->code = (swlog_code)code;
         err->offset = offset;
     }
     return code;
+}
+
+int swlog_fail(swlog_error *err, int code, uint64_t offset, const char *fmt,
+               ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = swlog_vfail(err, code, offset, fmt, ap);
+    va_end(ap);
+    return rc;
 }

@@ -9,10 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* First failure wins: the detector describes it, callers pass it on. */
-int swlog__fail(swlog_error *err, swlog_code code, uint64_t offset,
-                const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* First failure wins: the detector describes it, callers pass it on. The
+ * library's own name for the public swlog_fail. */
+#define swlog__fail swlog_fail
 
 /* A cursor never reads past p + left; offset is reported in errors. */
 typedef struct swlog__cursor {

@@ -44,20 +44,6 @@ uint8_t keyfeed_reason_parse(const char *name)
     return 0;
 }
 
-static int fail(swlog_error *err, int code, uint64_t off, const char *fmt,
-                ...)
-{
-    if (err != NULL && err->code == SWLOG_OK) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-        err->code = (swlog_code)code;
-        err->offset = off;
-    }
-    return code;
-}
-
 void keyfeed_init(keyfeed *kf)
 {
     memset(kf, 0, sizeof *kf);
@@ -123,7 +109,7 @@ static int add_frame(keyfeed *kf, const swlog_frame *f, swlog_error *err)
         return SWLOG_OK;
     }
     if (slot == NULL)
-        return fail(err, SWLOG_ENOMEM, 0, "out of memory");
+        return swlog_fail(err, SWLOG_ENOMEM, 0, "out of memory");
     return SWLOG_OK;
 }
 
@@ -134,18 +120,18 @@ static int own_frame(keyfeed *kf, const char *path, const swlog_frame *f,
     char hex[2 * SWLOG_PUBKEY_BYTES + 1];
     if (memcmp(f->signer, owner, SWLOG_PUBKEY_BYTES) != 0) {
         swlog_hex(f->signer, 8, hex);
-        return fail(err, SWLOG_EINVAL, at,
+        return swlog_fail(err, SWLOG_EINVAL, at,
                     "%s: the frame at offset %" PRIu64 " is signed by "
                     "%s..., another key: this is not the key's own log",
                     path, at, hex);
     }
     if (kf->ended)
-        return fail(err, SWLOG_ESEQ, at,
+        return swlog_fail(err, SWLOG_ESEQ, at,
                     "%s: the frame at offset %" PRIu64 " follows the "
                     "rotation that ended this feed",
                     path, at);
     if (f->seq != kf->next.seq)
-        return fail(err, SWLOG_ESEQ, at,
+        return swlog_fail(err, SWLOG_ESEQ, at,
                     "%s: the frame at offset %" PRIu64 " has seq %" PRIu64
                     ", expected %" PRIu64 " (the key's own log starts at 1)",
                     path, at, f->seq, kf->next.seq);
@@ -161,7 +147,7 @@ static int scan(keyfeed *kf, swlog_log *log, const char *path,
 {
     swlog_chains *ch = swlog_chains_new();
     if (ch == NULL)
-        return fail(err, SWLOG_ENOMEM, 0, "out of memory");
+        return swlog_fail(err, SWLOG_ENOMEM, 0, "out of memory");
     const uint8_t *body;
     size_t len;
     uint64_t at = 0;
@@ -171,13 +157,13 @@ static int scan(keyfeed *kf, swlog_log *log, const char *path,
         swlog_frame f;
         rc = swlog_frame_decode(body, len, 0, &f, &why);
         if (rc != SWLOG_OK) {
-            rc = fail(err, rc, at + 8 + why.offset,
+            rc = swlog_fail(err, rc, at + 8 + why.offset,
                       "%s: frame at offset %" PRIu64 ": %s: %s", path, at,
                       swlog_code_name(rc), why.msg);
             break;
         }
         if ((rc = swlog_chains_add(ch, &f, &why)) != SWLOG_OK) {
-            rc = fail(err, rc, at, "%s: frame at offset %" PRIu64 ": %s: %s",
+            rc = swlog_fail(err, rc, at, "%s: frame at offset %" PRIu64 ": %s: %s",
                       path, at, swlog_code_name(rc), why.msg);
             break;
         }
@@ -190,7 +176,7 @@ static int scan(keyfeed *kf, swlog_log *log, const char *path,
     }
     if (rc < 0 && why.code != SWLOG_OK && err != NULL &&
         err->code == SWLOG_OK)
-        fail(err, rc, why.offset, "%s: %s: %s", path, swlog_code_name(rc),
+        swlog_fail(err, rc, why.offset, "%s: %s: %s", path, swlog_code_name(rc),
              why.msg);
     swlog_chains_free(ch);
     return rc < 0 ? rc : SWLOG_OK;
@@ -203,13 +189,13 @@ int keyfeed_load(keyfeed *kf, const char *path, const uint8_t *owner,
     if (stat(path, &st) != 0) {
         if (errno == ENOENT && owner != NULL && may_create)
             return SWLOG_OK;
-        return fail(err, SWLOG_EIO, 0, "%s: %s", path, strerror(errno));
+        return swlog_fail(err, SWLOG_EIO, 0, "%s: %s", path, strerror(errno));
     }
     swlog_log *log = NULL;
     swlog_error why = {0};
     int rc = swlog_log_open(path, SWLOG_READ, &log, &why);
     if (rc != SWLOG_OK)
-        return fail(err, rc, why.offset, "%s: not a readable log: %s: %s",
+        return swlog_fail(err, rc, why.offset, "%s: not a readable log: %s: %s",
                     path, swlog_code_name(rc), why.msg);
     rc = scan(kf, log, path, owner, err);
     if (rc == SWLOG_OK && owner != NULL) {

@@ -44,23 +44,9 @@ _Static_assert(AT_SEED + SWLOG_SEED_BYTES == KEYFILE_PLAIN_BYTES,
 /* The largest file we read: anything longer is refused unread. */
 #define READ_MAX 4096
 
-static int fail(swlog_error *err, int code, uint64_t off, const char *fmt,
-                ...)
-{
-    if (err != NULL && err->code == SWLOG_OK) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-        err->code = (swlog_code)code;
-        err->offset = off;
-    }
-    return code;
-}
-
 static int fail_sys(swlog_error *err, const char *what, int e)
 {
-    return fail(err, SWLOG_EIO, 0, "%s: %s", what, strerror(e));
+    return swlog_fail(err, SWLOG_EIO, 0, "%s: %s", what, strerror(e));
 }
 
 const char *keyfile_code_name(int code)
@@ -118,7 +104,7 @@ int keyfile_generate(keyfile_key **out, swlog_error *err)
 {
     keyfile_key *k = keyfile_key_new();
     if (k == NULL)
-        return fail(err, SWLOG_ENOMEM, 0, "no locked memory for a key");
+        return swlog_fail(err, SWLOG_ENOMEM, 0, "no locked memory for a key");
     crypto_sign_keypair(k->pk, k->sk);
     *out = k;
     return SWLOG_OK;
@@ -141,15 +127,15 @@ static uint32_t get32(const uint8_t *p)
 static int kdf_check(uint32_t ops, uint32_t mem, swlog_error *err)
 {
     if (ops < KEYFILE_OPS_MIN || ops > KEYFILE_OPS_MAX)
-        return fail(err, SWLOG_EBOUNDS, AT_OPS,
+        return swlog_fail(err, SWLOG_EBOUNDS, AT_OPS,
                     "Argon2id opslimit %" PRIu32 ", allowed %u..%u", ops,
                     KEYFILE_OPS_MIN, KEYFILE_OPS_MAX);
     if (mem < KEYFILE_MEM_MIN || mem > KEYFILE_MEM_MAX)
-        return fail(err, SWLOG_EBOUNDS, AT_MEM,
+        return swlog_fail(err, SWLOG_EBOUNDS, AT_MEM,
                     "Argon2id memlimit %" PRIu32 " bytes, allowed %u..%u",
                     mem, KEYFILE_MEM_MIN, KEYFILE_MEM_MAX);
     if (mem % 1024 != 0)
-        return fail(err, SWLOG_ENONCANON, AT_MEM,
+        return swlog_fail(err, SWLOG_ENONCANON, AT_MEM,
                     "Argon2id memlimit %" PRIu32 " is not a multiple of 1024",
                     mem);
     return SWLOG_OK;
@@ -161,11 +147,11 @@ static int derive(const char *pass, size_t pass_len, const uint8_t *salt,
 {
     uint8_t *k = sodium_malloc(crypto_secretbox_KEYBYTES);
     if (k == NULL)
-        return fail(err, SWLOG_ENOMEM, 0, "no locked memory for a key");
+        return swlog_fail(err, SWLOG_ENOMEM, 0, "no locked memory for a key");
     if (crypto_pwhash(k, crypto_secretbox_KEYBYTES, pass, pass_len, salt, ops,
                       mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
         sodium_free(k);
-        return fail(err, SWLOG_ENOMEM, AT_MEM,
+        return swlog_fail(err, SWLOG_ENOMEM, AT_MEM,
                     "Argon2id could not get %" PRIu32 " bytes of memory",
                     mem);
     }
@@ -178,10 +164,10 @@ int keyfile_encode(const keyfile_key *k, const keyfile_kdf *kdf,
                    size_t *len, swlog_error *err)
 {
     if (k == NULL || buf == NULL || len == NULL)
-        return fail(err, SWLOG_EARG, 0, "keyfile_encode: NULL argument");
+        return swlog_fail(err, SWLOG_EARG, 0, "keyfile_encode: NULL argument");
     if (kdf != NULL) {
         if (pass == NULL || pass_len == 0 || pass_len > KEYFILE_PASS_MAX)
-            return fail(err, SWLOG_EARG, 0,
+            return swlog_fail(err, SWLOG_EARG, 0,
                         "a passphrase must have 1..%u bytes",
                         KEYFILE_PASS_MAX);
         int rc = kdf_check(kdf->opslimit, kdf->memlimit, err);
@@ -220,33 +206,33 @@ static int decode_head(const uint8_t *buf, size_t len, int *kind,
                        swlog_error *err)
 {
     if (len < KEYFILE_MAGIC_BYTES)
-        return fail(err, SWLOG_ESHORT, 0, "%zu bytes: too short for a key "
+        return swlog_fail(err, SWLOG_ESHORT, 0, "%zu bytes: too short for a key "
                                           "file", len);
     if (memcmp(buf, KEYFILE_MAGIC, KEYFILE_MAGIC_BYTES) != 0)
-        return fail(err, SWLOG_EMAGIC, 0, "not a swsync key file (bad magic)");
+        return swlog_fail(err, SWLOG_EMAGIC, 0, "not a swsync key file (bad magic)");
     if (len < AT_PK)
-        return fail(err, SWLOG_ESHORT, 0, "%zu bytes: too short for a key "
+        return swlog_fail(err, SWLOG_ESHORT, 0, "%zu bytes: too short for a key "
                                           "file", len);
     unsigned version = (unsigned)buf[AT_VERSION] << 8 | buf[AT_VERSION + 1];
     if (version != KEYFILE_VERSION)
-        return fail(err, SWLOG_EVERSION, AT_VERSION,
+        return swlog_fail(err, SWLOG_EVERSION, AT_VERSION,
                     "key file version %u; this program reads version %d",
                     version, KEYFILE_VERSION);
     uint8_t k = buf[AT_KIND];
     if (k != KEYFILE_PLAIN && k != KEYFILE_SEALED)
-        return fail(err, SWLOG_EINVAL, AT_KIND, "unknown key file kind %u",
+        return swlog_fail(err, SWLOG_EINVAL, AT_KIND, "unknown key file kind %u",
                     (unsigned)k);
     if (buf[AT_RESERVED] != 0)
-        return fail(err, SWLOG_ENONCANON, AT_RESERVED,
+        return swlog_fail(err, SWLOG_ENONCANON, AT_RESERVED,
                     "reserved byte is not zero");
     size_t want = k == KEYFILE_PLAIN ? KEYFILE_PLAIN_BYTES
                                      : KEYFILE_SEALED_BYTES;
     if (len < want)
-        return fail(err, SWLOG_ESHORT, 0,
+        return swlog_fail(err, SWLOG_ESHORT, 0,
                     "%zu bytes, a %s key file has %zu", len,
                     k == KEYFILE_PLAIN ? "plain" : "sealed", want);
     if (len > want)
-        return fail(err, SWLOG_ENONCANON, want,
+        return swlog_fail(err, SWLOG_ENONCANON, want,
                     "%zu bytes after the end of the key", len - want);
     if (k == KEYFILE_SEALED) {
         int rc = kdf_check(get32(buf + AT_OPS), get32(buf + AT_MEM), err);
@@ -263,7 +249,7 @@ static int finish(const uint8_t *buf, const uint8_t *seed, keyfile_key *k,
 {
     crypto_sign_seed_keypair(k->pk, k->sk, seed);
     if (sodium_memcmp(k->pk, buf + AT_PK, SWLOG_PUBKEY_BYTES) != 0)
-        return fail(err, SWLOG_EINVAL, AT_PK,
+        return swlog_fail(err, SWLOG_EINVAL, AT_PK,
                     "the public key does not match the secret key: the file "
                     "is damaged");
     return SWLOG_OK;
@@ -275,13 +261,13 @@ int keyfile_decode(const uint8_t *buf, size_t len, const char *pass,
                    swlog_error *err)
 {
     if (buf == NULL && len > 0)
-        return fail(err, SWLOG_EARG, 0, "keyfile_decode: NULL argument");
+        return swlog_fail(err, SWLOG_EARG, 0, "keyfile_decode: NULL argument");
     int k = 0;
     int rc = decode_head(buf, len, &k, err);
     if (rc != SWLOG_OK || out == NULL)
         goto done;
     if (k == KEYFILE_SEALED && (pass == NULL || pass_len == 0)) {
-        rc = fail(err, KEYFILE_ENOPASS, 0,
+        rc = swlog_fail(err, KEYFILE_ENOPASS, 0,
                   "the key is sealed with a passphrase and none was given");
         goto done;
     }
@@ -289,7 +275,7 @@ int keyfile_decode(const uint8_t *buf, size_t len, const char *pass,
     uint8_t *seed = sodium_malloc(SWLOG_SEED_BYTES);
     uint8_t *box_key = NULL;
     if (key == NULL || seed == NULL) {
-        rc = fail(err, SWLOG_ENOMEM, 0, "no locked memory for a key");
+        rc = swlog_fail(err, SWLOG_ENOMEM, 0, "no locked memory for a key");
         goto unlock;
     }
     if (k == KEYFILE_PLAIN) {
@@ -301,7 +287,7 @@ int keyfile_decode(const uint8_t *buf, size_t len, const char *pass,
             goto unlock;
         if (crypto_secretbox_open_easy(seed, buf + AT_BOX, BOX_BYTES,
                                        buf + AT_NONCE, box_key) != 0) {
-            rc = fail(err, KEYFILE_EPASS, AT_BOX,
+            rc = swlog_fail(err, KEYFILE_EPASS, AT_BOX,
                       "wrong passphrase (or the sealed key is damaged)");
             goto unlock;
         }
@@ -396,7 +382,7 @@ static int install(const char *tmp, const char *path, swlog_error *err)
     int e = errno;
     struct stat st;
     if (e == EEXIST || lstat(path, &st) == 0)
-        return fail(err, KEYFILE_EEXIST, 0,
+        return swlog_fail(err, KEYFILE_EEXIST, 0,
                     "the file exists; a key file is never overwritten");
     if (e != EPERM && e != ENOTSUP && e != EOPNOTSUPP && e != EXDEV &&
         e != EMLINK)
@@ -411,17 +397,17 @@ int keyfile_save(const char *path, const keyfile_key *k,
                  swlog_error *err)
 {
     if (path == NULL || k == NULL)
-        return fail(err, SWLOG_EARG, 0, "keyfile_save: NULL argument");
+        return swlog_fail(err, SWLOG_EARG, 0, "keyfile_save: NULL argument");
     char tmp[4096];
     uint8_t rnd[4];
     randombytes_buf(rnd, sizeof rnd);
     int n = snprintf(tmp, sizeof tmp, "%s.tmp-%02x%02x%02x%02x", path, rnd[0],
                      rnd[1], rnd[2], rnd[3]);
     if (n < 0 || (size_t)n >= sizeof tmp)
-        return fail(err, SWLOG_EARG, 0, "path too long");
+        return swlog_fail(err, SWLOG_EARG, 0, "path too long");
     uint8_t *buf = sodium_malloc(KEYFILE_SEALED_BYTES);
     if (buf == NULL)
-        return fail(err, SWLOG_ENOMEM, 0, "no locked memory for a key file");
+        return swlog_fail(err, SWLOG_ENOMEM, 0, "no locked memory for a key file");
     size_t len = 0;
     int made = 0;
     int rc = keyfile_encode(k, kdf, pass, pass_len, buf, &len, err);
@@ -442,10 +428,10 @@ int keyfile_load(const char *path, const char *pass, size_t pass_len,
                  swlog_error *err)
 {
     if (path == NULL)
-        return fail(err, SWLOG_EARG, 0, "keyfile_load: NULL argument");
+        return swlog_fail(err, SWLOG_EARG, 0, "keyfile_load: NULL argument");
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
     if (fd < 0 && errno == ELOOP)
-        return fail(err, SWLOG_EIO, 0,
+        return swlog_fail(err, SWLOG_EIO, 0,
                     "is a symbolic link; give the key file's real path");
     if (fd < 0)
         return fail_sys(err, "open", errno);
@@ -457,25 +443,25 @@ int keyfile_load(const char *path, const char *pass, size_t pass_len,
         goto done;
     }
     if (!S_ISREG(st.st_mode)) {
-        rc = fail(err, SWLOG_EIO, 0, "not a regular file");
+        rc = swlog_fail(err, SWLOG_EIO, 0, "not a regular file");
         goto done;
     }
     if ((st.st_mode & 077) != 0) {
-        rc = fail(err, KEYFILE_EPERM, 0,
+        rc = swlog_fail(err, KEYFILE_EPERM, 0,
                   "mode %04o lets group or others access this secret key; "
                   "run: chmod 600 %s",
                   (unsigned)(st.st_mode & 07777), path);
         goto done;
     }
     if (st.st_size > READ_MAX) {
-        rc = fail(err, SWLOG_EBOUNDS, 0,
+        rc = swlog_fail(err, SWLOG_EBOUNDS, 0,
                   "%lld bytes: far too large for a key file",
                   (long long)st.st_size);
         goto done;
     }
     buf = sodium_malloc(READ_MAX + 1);
     if (buf == NULL) {
-        rc = fail(err, SWLOG_ENOMEM, 0, "no locked memory for a key file");
+        rc = swlog_fail(err, SWLOG_ENOMEM, 0, "no locked memory for a key file");
         goto done;
     }
     size_t len = 0;
@@ -491,7 +477,7 @@ int keyfile_load(const char *path, const char *pass, size_t pass_len,
             break;
     }
     if (len > READ_MAX)
-        rc = fail(err, SWLOG_EBOUNDS, 0, "far too large for a key file");
+        rc = swlog_fail(err, SWLOG_EBOUNDS, 0, "far too large for a key file");
     else
         rc = keyfile_decode(buf, len, pass, pass_len, kind, pk, out, err);
 done:

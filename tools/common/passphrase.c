@@ -15,19 +15,6 @@
 
 #define BUF_BYTES (KEYFILE_PASS_MAX + 2)
 
-static int fail(swlog_error *err, int code, const char *fmt, ...)
-{
-    if (err != NULL && err->code == SWLOG_OK) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-        err->code = (swlog_code)code;
-        err->offset = 0;
-    }
-    return code;
-}
-
 void passphrase_free(char *p)
 {
     sodium_free(p);
@@ -44,12 +31,12 @@ static int read_line(int fd, char *buf, size_t *len, swlog_error *err)
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
-            return fail(err, SWLOG_EIO, "cannot read the passphrase: %s",
+            return swlog_fail(err, SWLOG_EIO, 0, "cannot read the passphrase: %s",
                         strerror(errno));
         if (r == 0 || c == '\n')
             break;
         if (n > KEYFILE_PASS_MAX)
-            return fail(err, SWLOG_EARG, "the passphrase is longer than %u "
+            return swlog_fail(err, SWLOG_EARG, 0, "the passphrase is longer than %u "
                                          "bytes", KEYFILE_PASS_MAX);
         buf[n++] = c;
     }
@@ -57,7 +44,7 @@ static int read_line(int fd, char *buf, size_t *len, swlog_error *err)
         n--;
     buf[n] = '\0';
     if (n > KEYFILE_PASS_MAX)
-        return fail(err, SWLOG_EARG, "the passphrase is longer than %u bytes",
+        return swlog_fail(err, SWLOG_EARG, 0, "the passphrase is longer than %u bytes",
                     KEYFILE_PASS_MAX);
     *len = n;
     return SWLOG_OK;
@@ -68,19 +55,19 @@ static int prompt(int tty, const char *text, char *buf, size_t *len,
 {
     struct termios old, quiet;
     if (tcgetattr(tty, &old) != 0)
-        return fail(err, SWLOG_EIO, "cannot set up the terminal: %s",
+        return swlog_fail(err, SWLOG_EIO, 0, "cannot set up the terminal: %s",
                     strerror(errno));
     quiet = old;
     quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
     quiet.c_lflag |= ICANON;
     if (write(tty, text, strlen(text)) < 0 ||
         tcsetattr(tty, TCSAFLUSH, &quiet) != 0)
-        return fail(err, SWLOG_EIO, "cannot prompt on the terminal: %s",
+        return swlog_fail(err, SWLOG_EIO, 0, "cannot prompt on the terminal: %s",
                     strerror(errno));
     int rc = read_line(tty, buf, len, err);
     tcsetattr(tty, TCSAFLUSH, &old);
     if (write(tty, "\n", 1) < 0)
-        rc = rc != SWLOG_OK ? rc : fail(err, SWLOG_EIO, "terminal write");
+        rc = rc != SWLOG_OK ? rc : swlog_fail(err, SWLOG_EIO, 0, "terminal write");
     return rc;
 }
 
@@ -90,7 +77,7 @@ static int from_tty(const char *what, int confirm, char *buf, size_t *len,
     int tty = isatty(STDIN_FILENO) ? open("/dev/tty", O_RDWR | O_CLOEXEC)
                                    : -1;
     if (tty < 0)
-        return fail(err, KEYFILE_ENOPASS,
+        return swlog_fail(err, KEYFILE_ENOPASS, 0,
                     "no passphrase given and no terminal to ask on; use "
                     "--passphrase-env VAR or --passphrase-fd N");
     char text[300];
@@ -100,13 +87,13 @@ static int from_tty(const char *what, int confirm, char *buf, size_t *len,
         char *again = sodium_malloc(BUF_BYTES);
         size_t n = 0;
         if (again == NULL)
-            rc = fail(err, SWLOG_ENOMEM, "no locked memory");
+            rc = swlog_fail(err, SWLOG_ENOMEM, 0, "no locked memory");
         else {
             snprintf(text, sizeof text, "Again, for %s: ", what);
             rc = prompt(tty, text, again, &n, err);
             if (rc == SWLOG_OK &&
                 (n != *len || sodium_memcmp(again, buf, n) != 0))
-                rc = fail(err, SWLOG_EARG, "the two passphrases differ");
+                rc = swlog_fail(err, SWLOG_EARG, 0, "the two passphrases differ");
         }
         sodium_free(again);
     }
@@ -119,16 +106,16 @@ int passphrase_get(const passphrase_src *src, const char *what, int confirm,
 {
     char *buf = sodium_malloc(BUF_BYTES);
     if (buf == NULL)
-        return fail(err, SWLOG_ENOMEM, "no locked memory for a passphrase");
+        return swlog_fail(err, SWLOG_ENOMEM, 0, "no locked memory for a passphrase");
     size_t n = 0;
     int rc = SWLOG_OK;
     if (src != NULL && src->env != NULL) {
         const char *v = getenv(src->env);
         if (v == NULL)
-            rc = fail(err, SWLOG_EARG, "environment variable %s is not set",
+            rc = swlog_fail(err, SWLOG_EARG, 0, "environment variable %s is not set",
                       src->env);
         else if ((n = strlen(v)) > KEYFILE_PASS_MAX)
-            rc = fail(err, SWLOG_EARG,
+            rc = swlog_fail(err, SWLOG_EARG, 0,
                       "the passphrase in %s is longer than %u bytes",
                       src->env, KEYFILE_PASS_MAX);
         else
@@ -139,7 +126,7 @@ int passphrase_get(const passphrase_src *src, const char *what, int confirm,
         rc = from_tty(what, confirm, buf, &n, err);
     }
     if (rc == SWLOG_OK && n == 0)
-        rc = fail(err, SWLOG_EARG, "the passphrase for %s is empty", what);
+        rc = swlog_fail(err, SWLOG_EARG, 0, "the passphrase for %s is empty", what);
     if (rc != SWLOG_OK) {
         sodium_free(buf);
         return rc;
