@@ -1,6 +1,8 @@
 /* UTC time parsing and printing for the key tool (FORMAT §1.4). */
 #include "keytime.h"
 
+#include "fmt.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,19 +18,6 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
 /* n decimal digits at p; 1 and *v on success. */
@@ -83,21 +72,14 @@ int keytime_parse(const char *text, uint64_t *ms)
 
 void keytime_format(uint64_t ms, char out[KEYTIME_BYTES])
 {
-    uint64_t secs = ms / 1000;
-    unsigned frac = (unsigned)(ms % 1000);
-    int64_t y;
-    unsigned mo, d;
-    civil_from_days((int64_t)(secs / 86400), &y, &mo, &d);
-    unsigned sod = (unsigned)(secs % 86400);
-    int n = snprintf(out, KEYTIME_BYTES,
-                     "%04" PRId64 "-%02u-%02uT%02u:%02u:%02u", y, mo, d,
-                     sod / 3600, sod / 60 % 60, sod % 60);
-    if (n > 0 && n < KEYTIME_BYTES) {
-        if (frac != 0)
-            snprintf(out + n, (size_t)(KEYTIME_BYTES - n), ".%03uZ", frac);
-        else
-            snprintf(out + n, (size_t)(KEYTIME_BYTES - n), "Z");
-    }
+    /* fmt_ms prints the milliseconds always; operators type whole seconds,
+     * so ".000" is dropped to show back what they typed. */
+    char t[FMT_TIME_BYTES];
+    fmt_ms(ms, t);
+    size_t n = strlen(t);
+    if (n > 5 && strcmp(t + n - 5, ".000Z") == 0)
+        memcpy(t + n - 5, "Z", 2);
+    snprintf(out, KEYTIME_BYTES, "%s", t);
 }
 
 uint64_t keytime_now(void)
