@@ -10,7 +10,8 @@
  * A group (one log fsync, two SQLite commits) holds at most 20,000
  * records, so the peak is bounded by a group, not by the records pending.
  *
- * usage: bench_seal [--quick] [--dir DIR]   (DIR default $TMPDIR or /tmp) */
+ * usage: bench_seal [--quick] [--dir DIR] [--big N]
+ *   DIR default $TMPDIR or /tmp; N (default 100,000) = the larger seal. */
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -202,20 +203,24 @@ static double bench_sqlite(const char *dir, size_t n)
 int main(int argc, char **argv)
 {
     int quick = 0;
+    size_t big = 0;
     const char *dir = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = 1;
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
             dir = argv[++i];
+        else if (strcmp(argv[i], "--big") == 0 && i + 1 < argc)
+            big = strtoul(argv[++i], NULL, 10);
         else {
-            fprintf(stderr, "usage: bench_seal [--quick] [--dir DIR]\n");
+            fprintf(stderr, "usage: bench_seal [--quick] [--dir DIR] [--big N]\n");
             return 2;
         }
     }
     if (swlog_init() != SWLOG_OK)
         die("swlog_init", "libsodium");
-    const size_t sizes[2] = {quick ? 2000 : 10000, quick ? 20000 : 100000};
+    const size_t sizes[2] = {quick ? 2000 : 10000,
+                             big > 0 ? big : quick ? 20000 : 100000};
     printf("bench_seal%s, files in %s\n", quick ? " (quick)" : "", dir);
     double sig = bench_sign();
     double plain = bench_sqlite(dir, sizes[0]);
