@@ -332,6 +332,39 @@ START_TEST(updates_deletes_nulls_and_operators_decode_as_written)
 }
 END_TEST
 
+START_TEST(one_schema_version_per_change_set)
+{
+    char dbp[512], logp[512];
+    paths(test_tmpdir(), "sv", dbp, logp, sizeof dbp);
+    replica *r = open_replica(dbp);
+    sqlite3 *db = replica_db(r);
+    write_clients(r, 10, NULL);
+    /* As if the next writes were captured after a migration to v2. */
+    write_clients(r, 10, NULL);
+    sql(db, "UPDATE _sw_outbox SET sv = 2 WHERE hlc > (SELECT hlc FROM "
+            "_sw_outbox ORDER BY hlc LIMIT 1 OFFSET 9)");
+    swlog_error err = {0};
+    ck_assert_int_eq(seal_all(r, logp, NULL, NULL, &err), SWLOG_OK);
+    check_log(db, logp, &sum);
+    ck_assert_uint_eq(sum.frames, 2);
+    swlog_log *lg = NULL;
+    ck_assert_int_eq(swlog_log_open(logp, SWLOG_READ, &lg, &err), SWLOG_OK);
+    const uint8_t *body;
+    size_t len;
+    uint64_t off;
+    for (uint32_t v = 1; v <= 2; v++) {
+        swlog_frame f;
+        ck_assert_int_eq(swlog_log_next(lg, &body, &len, &off, &err), 1);
+        ck_assert_int_eq(swlog_frame_decode(body, len, 0, &f, &err),
+                         SWLOG_OK);
+        ck_assert_uint_eq(f.u.changeset.schema_version, v);
+        ck_assert_uint_eq(f.u.changeset.record_count, 10);
+    }
+    swlog_log_close(lg);
+    replica_close(r);
+}
+END_TEST
+
 START_TEST(a_log_that_disagrees_with_the_replica_is_refused)
 {
     char dbp[512], logp[512], db2[512], log2[512];
@@ -841,6 +874,7 @@ static Suite *seal_suite(void)
     tcase_add_test(tc, large_batch_is_several_change_sets_within_limits);
     tcase_add_test(tc, big_values_cut_change_sets_by_size);
     tcase_add_test(tc, updates_deletes_nulls_and_operators_decode_as_written);
+    tcase_add_test(tc, one_schema_version_per_change_set);
     tcase_add_test(tc, a_log_that_disagrees_with_the_replica_is_refused);
     tcase_add_loop_test(tc, recovers_from_a_crash_at_each_step, 1, 8);
     tcase_add_test(tc, full_disk_fails_clearly_and_completes_later);
