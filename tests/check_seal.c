@@ -869,7 +869,7 @@ static Suite *seal_suite(void)
     Suite *s = suite_create("seal");
     TCase *tc = tcase_create("seal");
     tcase_add_unchecked_fixture(tc, keys, NULL);
-    tcase_set_timeout(tc, 600);
+    tcase_set_timeout(tc, 1800);
     tcase_add_test(tc, one_write_is_one_sealed_record);
     tcase_add_test(tc, large_batch_is_several_change_sets_within_limits);
     tcase_add_test(tc, big_values_cut_change_sets_by_size);
