@@ -585,7 +585,8 @@ static struct {
 } found;
 
 /* A second program writing the replica while it is sealed: 10 records per
- * transaction, two operators, until killed. */
+ * transaction, two operators, until killed; started once the sealer is
+ * open. */
 static pid_t spawn_writer(const char *dbp)
 {
     pid_t pid = fork();
@@ -595,8 +596,13 @@ static pid_t spawn_writer(const char *dbp)
         swlog_error err = {0};
         if (replica_open(dbp, &r, &err) != SWLOG_OK)
             _exit(2);
-        for (unsigned i = 0;; i++)
+        /* A pause between transactions: SQLite's busy handler is not
+         * fair, and a writer that never lets go starves the sealer. */
+        struct timespec ts = {0, 1000000};
+        for (unsigned i = 0;; i++) {
             write_clients(r, 10, i % 2 ? "carol" : NULL);
+            nanosleep(&ts, NULL);
+        }
     }
     return pid;
 }
@@ -611,10 +617,10 @@ static int crash_trial(const char *dir, const char *tmpl, double delay,
     ck_assert_int_eq(pipe(pfd), 0);
     pid_t pid = spawn_sealer(dbp, logp, pfd[1]);
     close(pfd[1]);
-    pid_t wpid = with_writer ? spawn_writer(dbp) : -1;
     char c;
-    ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+    ck_assert_msg(read(pfd[0], &c, 1) == 1, "the sealer child did not open");
     close(pfd[0]);
+    pid_t wpid = with_writer ? spawn_writer(dbp) : -1;
     double t0 = now_s();
     if (delay >= 0) {
         struct timespec ts = {(time_t)delay,
