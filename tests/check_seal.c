@@ -480,6 +480,35 @@ START_TEST(recovers_from_a_crash_at_each_step)
 }
 END_TEST
 
+START_TEST(a_reservation_is_finished_with_its_own_key)
+{
+    char dbp[512], logp[512];
+    paths(test_tmpdir(), "key", dbp, logp, sizeof dbp);
+    replica *r = open_replica(dbp);
+    write_clients(r, 50, NULL);
+    replica_close(r);
+    ck_assert(seal_crashing(dbp, logp, NULL, SEAL_STEP_SIGNED, 1));
+    r = open_replica(dbp);
+    uint8_t pk2[SWLOG_PUBKEY_BYTES], sk2[SWLOG_SECKEY_BYTES];
+    test_key(2, pk2, sk2);
+    sealer *s = NULL;
+    swlog_error err = {0};
+    ck_assert_int_eq(seal_open(r, logp, sk2, NULL, &s, NULL, &err),
+                     SWLOG_EARG);
+    ck_assert(strstr(err.msg, "another station key") != NULL);
+    /* The secret key never shows in a message. */
+    char hex[2 * SWLOG_SEED_BYTES + 1];
+    swlog_hex(sk2, 8, hex);
+    ck_assert(strstr(err.msg, hex) == NULL);
+    seal_stats st = {0};
+    swlog_error e2 = {0};
+    ck_assert_int_eq(seal_all(r, logp, NULL, &st, &e2), SWLOG_OK);
+    ck_assert_uint_eq(st.recovered, 1);
+    check_log(replica_db(r), logp, &sum);
+    replica_close(r);
+}
+END_TEST
+
 /* ---- SIGKILL at random times ------------------------------------------ */
 
 static double now_s(void)
@@ -883,6 +912,7 @@ static Suite *seal_suite(void)
     tcase_add_test(tc, one_schema_version_per_change_set);
     tcase_add_test(tc, a_log_that_disagrees_with_the_replica_is_refused);
     tcase_add_loop_test(tc, recovers_from_a_crash_at_each_step, 1, 8);
+    tcase_add_test(tc, a_reservation_is_finished_with_its_own_key);
     tcase_add_test(tc, full_disk_fails_clearly_and_completes_later);
     tcase_add_test(tc, full_disk_then_restart_recovers);
     tcase_add_test(tc, survives_sigkill_at_random_points);
