@@ -52,21 +52,14 @@
  *   again. */
 #include "seal.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "capture.h"
 #include "error.h"
+#include "seal_internal.h"
 
-#define DEFAULT_GROUP_RECORDS 20000u
-#define DEFAULT_GROUP_SETS 16u
-/* Room kept below MAX_BODY for the signed header, signature and slack. */
-#define BODY_ROOM (SWLOG_MAX_BODY - SWLOG_MAX_HEADER - 4096u)
-#define GROUP_BYTES (16u << 20)
-#define STOP 1 /* a capture_fn return: the group is full */
 
 static const char SCHEMA_SQL[] =
     "CREATE TABLE IF NOT EXISTS _sw_feed("
@@ -85,34 +78,7 @@ static const char SCHEMA_SQL[] =
     " author TEXT NOT NULL,"
     " PRIMARY KEY(signer, seq));";
 
-typedef struct cs_meta {
-    uint64_t seq, lo, hi, frame_hlc;
-    uint32_t count, sv;
-    char author[SWLOG_MAX_AUTHOR + 1];
-    uint8_t id[SWLOG_HASH_BYTES];
-    const char *tables[SWLOG_MAX_TABLES]; /* the model's names */
-    size_t ntables, dictcols;
-} cs_meta;
 
-struct sealer {
-    replica *r;
-    sqlite3 *db;
-    const schema_model *m;
-    char *path;
-    swlog_log *log;
-    uint8_t sk[SWLOG_SECKEY_BYTES];
-    uint8_t pk[SWLOG_PUBKEY_BYTES];
-    seal_options opt;
-    uint64_t next_seq, head_seq;
-    uint8_t head_id[SWLOG_HASH_BYTES];
-    int broken; /* a step failed: recover before the next group */
-    size_t cap; /* builders, metas, bodies allocated */
-    swlog_cs **cs;
-    cs_meta *meta;
-    swlog_buf *bodies;
-    const uint8_t **bp;
-    size_t *bl;
-};
 
 static seal_fault_fn fault_fn;
 static void *fault_ctx;
@@ -123,7 +89,7 @@ void seal_set_fault(seal_fault_fn fn, void *ctx)
     fault_ctx = ctx;
 }
 
-static void fault(int step)
+void seal__fault(int step)
 {
     if (fault_fn != NULL)
         fault_fn(step, fault_ctx);
@@ -145,16 +111,16 @@ static void rollback(sqlite3 *db)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
-                   const char *what, swlog_error *err)
-{
-    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
-        return error_sqlite(err, db, what);
+int seal__prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
+                  const char *what, swlog_error *err)
+                  {
+                  if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+                  return error_sqlite(err, db, what);
     return SWLOG_OK;
 }
 
 /* Step a statement that returns no row, then finalize it. */
-static int done_stmt(sqlite3 *db, sqlite3_stmt *st, const char *what,
+int seal__done_stmt(sqlite3 *db, sqlite3_stmt *st, const char *what,
                      swlog_error *err)
 {
     int rc = sqlite3_step(st);
@@ -166,7 +132,7 @@ static int done_stmt(sqlite3 *db, sqlite3_stmt *st, const char *what,
 
 /* ---- pool of builders ------------------------------------------------- */
 
-static int pool_reserve(sealer *s, size_t n, swlog_error *err)
+int seal__pool_reserve(sealer *s, size_t n, swlog_error *err)
 {
     if (n <= s->cap)
         return SWLOG_OK;
@@ -199,14 +165,6 @@ static int pool_reserve(sealer *s, size_t n, swlog_error *err)
 
 /* ---- filling change-sets from the outbox ------------------------------ */
 
-typedef struct fill {
-    sealer *s;
-    size_t n;          /* change-sets opened (the last one is current) */
-    int rebuild;       /* recovery: all entries go to change-set n - 1 */
-    uint64_t cursor;   /* hlc of the last entry taken */
-    size_t closed_bytes; /* size bounds of the change-sets before n - 1 */
-    swlog_error *err;
-} fill;
 
 /* An upper bound of what one entry adds to a change-set body, names
  * counted as if new to the dictionary. */
@@ -310,7 +268,7 @@ static void meta_open(cs_meta *c, uint64_t lo, const capture_entry *e)
     memcpy(c->author, e->operator_, strlen(e->operator_) + 1);
 }
 
-static int take_entry(const capture_entry *e, void *ctx)
+int seal__take_entry(const capture_entry *e, void *ctx)
 {
     fill *f = ctx;
     sealer *s = f->s;
@@ -373,7 +331,7 @@ static void frame_id(const swlog_buf *body, size_t author_len,
 }
 
 /* Sign change-sets 0..n-1, chained after the head. */
-static int sign_all(sealer *s, size_t n, swlog_error *err)
+int seal__sign_all(sealer *s, size_t n, swlog_error *err)
 {
     uint8_t prev[SWLOG_HASH_BYTES];
     memcpy(prev, s->head_id, sizeof prev);
@@ -400,10 +358,11 @@ static int sign_all(sealer *s, size_t n, swlog_error *err)
 static int reserve(sealer *s, size_t n, swlog_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prepare(s->db,
-                     "INSERT INTO _sw_inflight(seq, signer, lo, hi, count, "
-                     "frame_hlc, sv, author) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
-                     &st, "reserving sequence numbers", err);
+    int rc = seal__prepare(s->db,
+                           "INSERT INTO _sw_inflight(seq, signer, lo, hi, "
+                           "count, frame_hlc, sv, author) "
+                           "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+                           &st, "reserving sequence numbers", err);
     for (size_t i = 0; rc == SWLOG_OK && i < n; i++) {
         cs_meta *c = &s->meta[i];
         c->seq = s->next_seq + i;
@@ -425,39 +384,40 @@ static int reserve(sealer *s, size_t n, swlog_error *err)
     sqlite3_finalize(st);
     if (rc != SWLOG_OK)
         return rc;
-    rc = prepare(s->db, "UPDATE _sw_feed SET next_seq = ?1 WHERE signer = ?2",
-                 &st, "reserving sequence numbers", err);
+    rc = seal__prepare(s->db,
+                       "UPDATE _sw_feed SET next_seq = ?1 WHERE signer = ?2",
+                       &st, "reserving sequence numbers", err);
     if (rc != SWLOG_OK)
         return rc;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)(s->next_seq + n));
     sqlite3_bind_blob(st, 2, s->pk, sizeof s->pk, SQLITE_STATIC);
-    return done_stmt(s->db, st, "reserving sequence numbers", err);
+    return seal__done_stmt(s->db, st, "reserving sequence numbers", err);
 }
 
 /* Step 4 for change-sets 0..n-1, all in the log. */
-static int mark(sealer *s, size_t n, swlog_error *err)
+int seal__mark(sealer *s, size_t n, swlog_error *err)
 {
     const cs_meta *last = &s->meta[n - 1];
     sqlite3_stmt *st = NULL;
     int rc = exec(s->db, "BEGIN IMMEDIATE", "marking entries sealed", err);
     rc = rc ? rc : capture_mark_sealed(s->db, last->hi, err);
     rc = rc ? rc
-            : prepare(s->db,
-                      "UPDATE _sw_feed SET head_seq = ?1, head_id = ?2 "
-                      "WHERE signer = ?3",
-                      &st, "advancing the feed head", err);
+            : seal__prepare(s->db,
+                            "UPDATE _sw_feed SET head_seq = ?1, head_id = ?2 "
+                            "WHERE signer = ?3",
+                            &st, "advancing the feed head", err);
     if (rc == SWLOG_OK) {
         sqlite3_bind_int64(st, 1, (sqlite3_int64)last->seq);
         sqlite3_bind_blob(st, 2, last->id, SWLOG_HASH_BYTES, SQLITE_STATIC);
         sqlite3_bind_blob(st, 3, s->pk, sizeof s->pk, SQLITE_STATIC);
-        rc = done_stmt(s->db, st, "advancing the feed head", err);
+        rc = seal__done_stmt(s->db, st, "advancing the feed head", err);
     }
     rc = rc ? rc
-            : prepare(s->db, "DELETE FROM _sw_inflight WHERE signer = ?1",
-                      &st, "clearing the reservation", err);
+            : seal__prepare(s->db, "DELETE FROM _sw_inflight WHERE signer = ?1",
+                            &st, "clearing the reservation", err);
     if (rc == SWLOG_OK) {
         sqlite3_bind_blob(st, 1, s->pk, sizeof s->pk, SQLITE_STATIC);
-        rc = done_stmt(s->db, st, "clearing the reservation", err);
+        rc = seal__done_stmt(s->db, st, "clearing the reservation", err);
     }
     rc = rc ? rc : exec(s->db, "COMMIT", "marking entries sealed", err);
     if (rc != SWLOG_OK) {
@@ -466,18 +426,18 @@ static int mark(sealer *s, size_t n, swlog_error *err)
     }
     s->head_seq = last->seq;
     memcpy(s->head_id, last->id, SWLOG_HASH_BYTES);
-    fault(SEAL_STEP_MARKED);
+    seal__fault(SEAL_STEP_MARKED);
     return SWLOG_OK;
 }
 
-static int append(sealer *s, size_t from, size_t n, swlog_error *err)
+int seal__append(sealer *s, size_t from, size_t n, swlog_error *err)
 {
     if (n == from)
         return SWLOG_OK;
     int rc = swlog_log_append(s->log, s->bp + from, s->bl + from, n - from,
                               err);
     if (rc == SWLOG_OK)
-        fault(SEAL_STEP_APPENDED);
+        seal__fault(SEAL_STEP_APPENDED);
     return rc;
 }
 
@@ -493,7 +453,7 @@ static int group(sealer *s, seal_stats *st, uint64_t *taken,
     rc = rc ? rc : capture_sealed_upto(s->db, &f.cursor, err);
     if (rc == SWLOG_OK) {
         rc = capture_scan(s->db, s->m, f.cursor, s->opt.group_records,
-                          take_entry, &f, err);
+                          seal__take_entry, &f, err);
         if (rc == STOP)
             rc = SWLOG_OK;
     }
@@ -508,14 +468,14 @@ static int group(sealer *s, seal_stats *st, uint64_t *taken,
         return rc;
     }
     s->next_seq += f.n;
-    fault(SEAL_STEP_RESERVED);
+    seal__fault(SEAL_STEP_RESERVED);
     s->broken = 1; /* until step 4 commits, a failure leaves work behind */
-    rc = sign_all(s, f.n, err);
+    rc = seal__sign_all(s, f.n, err);
     if (rc != SWLOG_OK)
         return rc;
-    fault(SEAL_STEP_SIGNED);
-    rc = append(s, 0, f.n, err);
-    rc = rc ? rc : mark(s, f.n, err);
+    seal__fault(SEAL_STEP_SIGNED);
+    rc = seal__append(s, 0, f.n, err);
+    rc = rc ? rc : seal__mark(s, f.n, err);
     if (rc != SWLOG_OK)
         return rc;
     s->broken = 0;
@@ -527,243 +487,6 @@ static int group(sealer *s, seal_stats *st, uint64_t *taken,
         st->groups++;
     }
     return SWLOG_OK;
-}
-
-/* ---- recovery --------------------------------------------------------- */
-
-static int load_feed(sealer *s, swlog_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = prepare(s->db,
-                     "INSERT OR IGNORE INTO _sw_feed VALUES(?1, 1, 0, ?2)",
-                     &st, "creating the feed state", err);
-    if (rc != SWLOG_OK)
-        return rc;
-    static const uint8_t zero[SWLOG_HASH_BYTES];
-    sqlite3_bind_blob(st, 1, s->pk, sizeof s->pk, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, zero, sizeof zero, SQLITE_STATIC);
-    rc = done_stmt(s->db, st, "creating the feed state", err);
-    rc = rc ? rc
-            : prepare(s->db,
-                      "SELECT next_seq, head_seq, head_id, (SELECT count(*) "
-                      "FROM _sw_inflight WHERE signer <> ?1) FROM _sw_feed "
-                      "WHERE signer = ?1",
-                      &st, "reading the feed state", err);
-    if (rc != SWLOG_OK)
-        return rc;
-    sqlite3_bind_blob(st, 1, s->pk, sizeof s->pk, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = error_sqlite(err, s->db, "reading the feed state");
-    } else if (sqlite3_column_bytes(st, 2) != SWLOG_HASH_BYTES) {
-        rc = error_set(err, SWLOG_ECORRUPT, "feed state: bad head id");
-    } else if (sqlite3_column_int64(st, 3) != 0) {
-        rc = error_set(err, SWLOG_EARG,
-                       "an unfinished seal belongs to another station key; "
-                       "open the sealer with that key first");
-    } else {
-        s->next_seq = (uint64_t)sqlite3_column_int64(st, 0);
-        s->head_seq = (uint64_t)sqlite3_column_int64(st, 1);
-        memcpy(s->head_id, sqlite3_column_blob(st, 2), SWLOG_HASH_BYTES);
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* The reserved change-sets, in seq order, into meta[0..*n). */
-static int load_inflight(sealer *s, size_t *n, swlog_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = prepare(s->db,
-                     "SELECT seq, lo, hi, count, frame_hlc, sv, author FROM "
-                     "_sw_inflight WHERE signer = ?1 ORDER BY seq",
-                     &st, "reading the reservation", err);
-    if (rc != SWLOG_OK)
-        return rc;
-    sqlite3_bind_blob(st, 1, s->pk, sizeof s->pk, SQLITE_STATIC);
-    size_t k = 0;
-    int step;
-    while (rc == SWLOG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = pool_reserve(s, k + 1, err);
-        if (rc != SWLOG_OK)
-            break;
-        cs_meta *c = &s->meta[k];
-        memset(c, 0, sizeof *c);
-        c->seq = (uint64_t)sqlite3_column_int64(st, 0);
-        c->lo = (uint64_t)sqlite3_column_int64(st, 1);
-        c->hi = (uint64_t)sqlite3_column_int64(st, 2);
-        c->count = (uint32_t)sqlite3_column_int64(st, 3);
-        c->frame_hlc = (uint64_t)sqlite3_column_int64(st, 4);
-        c->sv = (uint32_t)sqlite3_column_int64(st, 5);
-        const char *a = (const char *)sqlite3_column_text(st, 6);
-        if (c->seq != s->head_seq + 1 + k || a == NULL ||
-            strlen(a) > SWLOG_MAX_AUTHOR || c->count == 0)
-            rc = error_set(err, SWLOG_ECORRUPT,
-                           "feed state: reservation of seq %" PRIu64
-                           " does not follow the head",
-                           c->seq);
-        else
-            memcpy(c->author, a, strlen(a) + 1);
-        k++;
-    }
-    if (rc == SWLOG_OK && step != SQLITE_DONE)
-        rc = error_sqlite(err, s->db, "reading the reservation");
-    sqlite3_finalize(st);
-    if (rc == SWLOG_OK && s->next_seq != s->head_seq + 1 + k)
-        rc = error_set(err, SWLOG_ECORRUPT,
-                       "feed state: next seq %" PRIu64 " but head %" PRIu64
-                       " and %zu reserved",
-                       s->next_seq, s->head_seq, k);
-    if (rc == SWLOG_OK)
-        *n = k;
-    return rc;
-}
-
-/* What the log holds of our feed. ids[i] of seq head+1+i for i < k. */
-typedef struct log_view {
-    uint64_t last_seq; /* 0: no frame of ours */
-    int head_found;
-    uint64_t end;      /* offset past the last whole frame; 0 no file */
-    uint8_t (*ids)[SWLOG_HASH_BYTES];
-} log_view;
-
-static int scan_log(sealer *s, size_t k, log_view *v, swlog_error *err)
-{
-    swlog_log *rd = NULL;
-    swlog_error e = {0};
-    struct stat sb;
-    int rc = SWLOG_OK;
-    if (stat(s->path, &sb) != 0 && errno == ENOENT)
-        goto check; /* no log yet: created when opened to append */
-    rc = swlog_log_open(s->path, SWLOG_READ, &rd, &e);
-    if (rc != SWLOG_OK)
-        return error_set(err, (swlog_code)rc, "opening the log: %s", e.msg);
-    const uint8_t *body;
-    size_t len;
-    uint64_t off;
-    while ((rc = swlog_log_next(rd, &body, &len, &off, err)) == 1) {
-        swlog_frame f;
-        rc = swlog_frame_decode(body, len, SWLOG_DECODE_NO_SIG, &f, &e);
-        if (rc != SWLOG_OK) {
-            rc = error_set(err, (swlog_code)rc,
-                           "log frame at offset %" PRIu64 ": %s", off, e.msg);
-            break;
-        }
-        if (memcmp(f.signer, s->pk, sizeof s->pk) != 0)
-            continue;
-        if (v->last_seq != 0 && f.seq != v->last_seq + 1) {
-            rc = error_set(err, SWLOG_ESEQ,
-                           "log frame at offset %" PRIu64 ": seq %" PRIu64
-                           " after %" PRIu64,
-                           off, f.seq, v->last_seq);
-            break;
-        }
-        v->last_seq = f.seq;
-        if (f.seq == s->head_seq && s->head_seq > 0) {
-            if (memcmp(f.id, s->head_id, SWLOG_HASH_BYTES) != 0) {
-                rc = error_set(err, SWLOG_EFORK,
-                               "log frame seq %" PRIu64 " is not the one "
-                               "the replica sealed",
-                               f.seq);
-                break;
-            }
-            v->head_found = 1;
-        }
-        if (f.seq > s->head_seq && f.seq <= s->head_seq + k)
-            memcpy(v->ids[f.seq - s->head_seq - 1], f.id, SWLOG_HASH_BYTES);
-    }
-    v->end = swlog_log_end(rd);
-    swlog_log_close(rd);
-    if (rc < 0)
-        return rc;
-check:
-    if (s->head_seq > 0 && !v->head_found)
-        return error_set(err, SWLOG_ECHAIN,
-                         "the log ends before seq %" PRIu64 " that the "
-                         "replica sealed (log replaced or truncated?)",
-                         s->head_seq);
-    if (v->last_seq > s->head_seq + k)
-        return error_set(err, SWLOG_ESEQ,
-                         "the log holds seq %" PRIu64 " that the replica "
-                         "never reserved",
-                         v->last_seq);
-    return SWLOG_OK;
-}
-
-/* Rebuild reserved change-set i from its entries. */
-static int rebuild(sealer *s, size_t i, swlog_error *err)
-{
-    cs_meta *c = &s->meta[i];
-    cs_meta want = *c;
-    fill f = {0};
-    f.s = s;
-    f.err = err;
-    f.rebuild = 1;
-    f.n = i + 1;
-    f.cursor = c->lo;
-    swlog_cs_reset(s->cs[i]);
-    c->count = 0;
-    c->ntables = 0;
-    c->dictcols = 0;
-    int rc = capture_scan(s->db, s->m, want.lo, want.count, take_entry, &f,
-                          err);
-    if (rc != SWLOG_OK)
-        return rc;
-    if (c->count != want.count || c->hi != want.hi)
-        return error_set(err, SWLOG_ECORRUPT,
-                         "the outbox no longer holds the entries reserved "
-                         "for seq %" PRIu64,
-                         want.seq);
-    c->hi = want.hi;
-    return SWLOG_OK;
-}
-
-static int recover(sealer *s, seal_stats *st, swlog_error *err)
-{
-    swlog_log_close(s->log);
-    s->log = NULL;
-    size_t k = 0;
-    log_view v = {0};
-    int rc = load_feed(s, err);
-    rc = rc ? rc : load_inflight(s, &k, err);
-    if (rc == SWLOG_OK && k > 0 &&
-        (v.ids = calloc(k, sizeof *v.ids)) == NULL)
-        rc = error_set(err, SWLOG_ENOMEM, "sealing: out of memory");
-    rc = rc ? rc : scan_log(s, k, &v, err);
-    if (rc == SWLOG_OK) {
-        swlog_error e = {0};
-        rc = swlog_log_open(s->path, SWLOG_APPEND | SWLOG_CREATE, &s->log,
-                            &e);
-        if (rc != SWLOG_OK)
-            rc = error_set(err, (swlog_code)rc, "opening the log: %s", e.msg);
-        else if (v.end != 0 && swlog_log_end(s->log) != v.end)
-            rc = error_set(err, SWLOG_EIO,
-                           "the log changed while it was opened (another "
-                           "writer?)");
-    }
-    for (size_t i = 0; rc == SWLOG_OK && i < k; i++)
-        rc = rebuild(s, i, err);
-    rc = rc ? rc : sign_all(s, k, err);
-    size_t in_log = v.last_seq > s->head_seq ? v.last_seq - s->head_seq : 0;
-    for (size_t i = 0; rc == SWLOG_OK && i < in_log; i++)
-        if (memcmp(v.ids[i], s->meta[i].id, SWLOG_HASH_BYTES) != 0)
-            rc = error_set(err, SWLOG_EFORK,
-                           "log frame seq %" PRIu64 " differs from its "
-                           "re-signed reservation; refusing to fork",
-                           s->meta[i].seq);
-    if (rc == SWLOG_OK && k > 0) {
-        rc = append(s, in_log, k, err);
-        rc = rc ? rc : mark(s, k, err);
-        if (rc == SWLOG_OK && st != NULL) {
-            st->recovered += k;
-            for (size_t i = 0; i < k; i++)
-                st->records += s->meta[i].count;
-            st->changesets += k - in_log;
-        }
-    }
-    free(v.ids);
-    if (rc == SWLOG_OK)
-        s->broken = 0;
-    return rc;
 }
 
 /* ---- public ----------------------------------------------------------- */
@@ -793,8 +516,8 @@ int seal_open(replica *r, const char *log_path,
     if (s->opt.group_sets == 0)
         s->opt.group_sets = DEFAULT_GROUP_SETS;
     int rc = exec(s->db, SCHEMA_SQL, "creating the feed tables", err);
-    rc = rc ? rc : pool_reserve(s, s->opt.group_sets, err);
-    rc = rc ? rc : recover(s, st, err);
+    rc = rc ? rc : seal__pool_reserve(s, s->opt.group_sets, err);
+    rc = rc ? rc : seal__recover(s, st, err);
     if (rc != SWLOG_OK) {
         seal_close(s);
         return rc;
@@ -807,7 +530,7 @@ int seal_run(sealer *s, seal_stats *st, swlog_error *err)
 {
     if (s == NULL)
         return error_set(err, SWLOG_EARG, "seal_run: missing sealer");
-    int rc = s->broken ? recover(s, st, err) : SWLOG_OK;
+    int rc = s->broken ? seal__recover(s, st, err) : SWLOG_OK;
     uint64_t taken = 1;
     while (rc == SWLOG_OK && taken > 0)
         rc = group(s, st, &taken, err);

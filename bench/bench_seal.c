@@ -213,7 +213,8 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--big") == 0 && i + 1 < argc)
             big = strtoul(argv[++i], NULL, 10);
         else {
-            fprintf(stderr, "usage: bench_seal [--quick] [--dir DIR] [--big N]\n");
+            fprintf(stderr,
+                    "usage: bench_seal [--quick] [--dir DIR] [--big N]\n");
             return 2;
         }
     }

@@ -313,7 +313,8 @@ START_TEST(updates_deletes_nulls_and_operators_decode_as_written)
         while (swlog_reader_value(&rd, &col, &err) == 1) {
             /* Both replaced the insert's values: replaced HLC = birth. */
             ck_assert_uint_ne(col.replaced_hlc, 0);
-            if (col.name_len == 12 && memcmp(col.name, "village_code", 12) == 0) {
+            if (col.name_len == 12 &&
+                memcmp(col.name, "village_code", 12) == 0) {
                 ck_assert_int_eq(col.value.type, SWLOG_NULL);
                 saw_null = 1;
             } else {
