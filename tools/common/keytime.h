@@ -10,7 +10,8 @@
 int keytime_parse(const char *text, uint64_t *ms);
 
 /* "2026-03-01T08:30:00Z" ("…00.250Z" when there are milliseconds). */
-#define KEYTIME_BYTES 40
+/* The size of fmt.h's FMT_TIME_BYTES: keytime_format prints through fmt_ms. */
+#define KEYTIME_BYTES 64
 void keytime_format(uint64_t ms, char out[KEYTIME_BYTES]);
 
 /* Milliseconds since the epoch, from the system clock. */
