@@ -7,6 +7,7 @@
 
 #include "dump.h"
 #include "fmt.h"
+#include "problem.h"
 #include "swlog.h"
 #include "verify_loop.h"
 
@@ -110,18 +111,8 @@ static int on_frame(void *ctx, const verify_frame *vf)
 static int on_problem(void *ctx, const verify_problem *p)
 {
     dump_ctx *d = ctx;
-    fprintf(stderr, "swsync-dump: %s:%" PRIu64 ": ", p->path, p->offset);
-    if (p->has_feed) {
-        char k[FMT_KEY_SHORT_BYTES];
-        fmt_key_short(p->feed, k);
-        fprintf(stderr, "feed %s seq %" PRIu64 ": ", k, p->seq);
-    }
-    if (p->severity == VERIFY_WARNING)
-        fprintf(stderr, "warning: %s\n", p->msg);
-    else
-        fprintf(stderr, "%s (%s)\n", p->msg, swlog_code_name(p->code));
-    return d->json ? dump_json_problem(stdout, p)
-                   : dump_text_problem(stdout, p);
+    problem_text(stderr, "swsync-dump: ", p);
+    return d->json ? problem_json(stdout, p) : problem_text(stdout, "! ", p);
 }
 
 int main(int argc, char **argv)

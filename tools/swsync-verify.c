@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "problem.h"
 #include "swlog.h"
 #include "verify_loop.h"
 
@@ -51,36 +52,8 @@ typedef struct opts {
 static int on_problem(void *ctx, const verify_problem *p)
 {
     const opts *o = ctx;
-    if (o->json) {
-        fputs("{\"type\":\"problem\",\"file\":", stdout);
-        fmt_json_cstr(stdout, p->path);
-        fputs(",\"offset\":", stdout);
-        fmt_json_u64(stdout, p->offset);
-        if (p->has_feed) {
-            fputs(",\"feed\":\"", stdout);
-            fmt_hex(stdout, p->feed, sizeof p->feed);
-            fputs("\",\"seq\":", stdout);
-            fmt_json_u64(stdout, p->seq);
-        }
-        printf(",\"severity\":\"%s\",\"code\":\"%s\",\"message\":",
-               p->severity == VERIFY_WARNING ? "warning" : "error",
-               p->severity == VERIFY_WARNING ? "torn"
-                                             : swlog_code_name(p->code));
-        fmt_json_cstr(stdout, p->msg);
-        fputs("}\n", stdout);
-        return ferror(stdout);
-    }
-    printf("swsync-verify: %s:%" PRIu64 ": ", p->path, p->offset);
-    if (p->has_feed) {
-        char k[FMT_KEY_SHORT_BYTES];
-        fmt_key_short(p->feed, k);
-        printf("feed %s seq %" PRIu64 ": ", k, p->seq);
-    }
-    if (p->severity == VERIFY_WARNING)
-        printf("warning: %s\n", p->msg);
-    else
-        printf("%s (%s)\n", p->msg, swlog_code_name(p->code));
-    return ferror(stdout);
+    return o->json ? problem_json(stdout, p)
+                   : problem_text(stdout, "swsync-verify: ", p);
 }
 
 static const char *result_word(int status)

@@ -26,15 +26,13 @@ const char *dump_vtype_name(uint8_t type);
 int dump_text_open(FILE *out, const char *path,
                    const uint8_t salt[SWLOG_SALT_BYTES]);
 int dump_text_frame(FILE *out, const verify_frame *vf, int new_feed);
-int dump_text_problem(FILE *out, const verify_problem *p);
 int dump_text_end(FILE *out, const char *path, const verify_stats *st);
 
-/* JSON lines: objects of "type" "file", "frame", "record", "problem" and
- * "end". Integers beyond ±2^53 are decimal strings (fmt.h). */
+/* JSON lines: objects of "type" "file", "frame", "record" and "end"
+ * (problems: problem.h). Integers beyond ±2^53 are decimal strings (fmt.h). */
 int dump_json_open(FILE *out, const char *path,
                    const uint8_t salt[SWLOG_SALT_BYTES]);
 int dump_json_frame(FILE *out, const verify_frame *vf);
-int dump_json_problem(FILE *out, const verify_problem *p);
 int dump_json_end(FILE *out, const char *path, const verify_stats *st);
 
 #endif

@@ -195,23 +195,6 @@ int dump_json_frame(FILE *out, const verify_frame *vf)
     return ferror(out);
 }
 
-int dump_json_problem(FILE *out, const verify_problem *p)
-{
-    fputs("{\"type\":\"problem\",\"file\":", out);
-    fmt_json_cstr(out, p->path);
-    key_u64(out, "offset", p->offset);
-    if (p->has_feed) {
-        key_hex(out, "feed", p->feed, SWLOG_PUBKEY_BYTES);
-        key_u64(out, "seq", p->seq);
-    }
-    fprintf(out, ",\"severity\":\"%s\",\"code\":\"%s\",\"message\":",
-            p->severity == VERIFY_WARNING ? "warning" : "error",
-            p->severity == VERIFY_WARNING ? "torn" : swlog_code_name(p->code));
-    fmt_json_cstr(out, p->msg);
-    fputs("}\n", out);
-    return ferror(out);
-}
-
 int dump_json_end(FILE *out, const char *path, const verify_stats *st)
 {
     static const char *const result[] = {"valid", "invalid", "unreadable",

@@ -190,21 +190,6 @@ int dump_text_frame(FILE *out, const verify_frame *vf, int new_feed)
     return ferror(out);
 }
 
-int dump_text_problem(FILE *out, const verify_problem *p)
-{
-    fprintf(out, "! %s:%" PRIu64 ": ", p->path, p->offset);
-    if (p->has_feed) {
-        char k[FMT_KEY_SHORT_BYTES];
-        fmt_key_short(p->feed, k);
-        fprintf(out, "feed %s seq %" PRIu64 ": ", k, p->seq);
-    }
-    if (p->severity == VERIFY_WARNING)
-        fprintf(out, "warning: %s\n", p->msg);
-    else
-        fprintf(out, "%s (%s)\n", p->msg, swlog_code_name(p->code));
-    return ferror(out);
-}
-
 int dump_text_end(FILE *out, const char *path, const verify_stats *st)
 {
     fprintf(out,
