@@ -1,6 +1,8 @@
 /* Log files: scanning envelopes, torn-tail recovery and durable appends:
  * FORMAT §3, §8.3 and §8.4. Frame bodies are not decoded here. */
 #define _FILE_OFFSET_BITS 64
+/* flock(2), a BSD interface glibc shows under _DEFAULT_SOURCE. */
+#define _DEFAULT_SOURCE 1
 #include "internal.h"
 
 #include <errno.h>
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -528,24 +531,29 @@ static int write_full(int fd, const uint8_t *p, size_t n, uint64_t off)
     return 0;
 }
 
-/* FORMAT §3.1: the header goes to "<path>.tmp", is fsynced and renamed into
- * place, so a short header never appears under the log's name. */
+/* FORMAT §3.1: a new log appears whole or not at all, and never replaces
+ * one that another process created meanwhile: the header goes to a unique
+ * temporary file (mkstemp: O_EXCL, mode 0600, no symlink followed), is
+ * fsynced, then linked to the log's name. link() refuses an existing name;
+ * then the other creator's log is the one opened. File systems without
+ * hard links (a FAT USB stick) fall back to rename after a check. */
 static int create_file(swlog_log *log, swlog_error *err)
 {
     size_t n = strlen(log->path);
-    char *tmp = malloc(n + 5);
+    char *tmp = malloc(n + 8);
     if (tmp == NULL)
         return swlog__fail(err, SWLOG_ENOMEM, 0, "no memory for a path");
     memcpy(tmp, log->path, n);
-    memcpy(tmp + n, ".tmp", 5);
+    memcpy(tmp + n, ".XXXXXX", 8);
     uint8_t salt[SWLOG_SALT_BYTES], hdr[SWLOG_FILE_HEADER_BYTES];
     swlog_random(salt, sizeof salt);
     swlog_file_header_encode(salt, hdr);
     int rc = SWLOG_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    int fd = mkstemp(tmp);
     if (fd < 0) {
         rc = fail_sys(err, log, 0, "create", errno);
-        goto done;
+        free(tmp);
+        return rc;
     }
     if (write_full(fd, hdr, sizeof hdr, 0) != 0) {
         rc = fail_sys(err, log, 0, "write header", errno);
@@ -555,33 +563,41 @@ static int create_file(swlog_log *log, swlog_error *err)
         rc = fail_sys(err, log, 0, "fsync header", errno);
         goto done;
     }
-    if (rename(tmp, log->path) != 0) {
-        rc = fail_sys(err, log, 0, "rename", errno);
-        goto done;
+    if (link(tmp, log->path) != 0) {
+        int e = errno;
+        if (e == EEXIST)
+            goto done; /* another process created it first: use theirs */
+        if (e != EPERM && e != ENOTSUP && e != EOPNOTSUPP && e != EMLINK) {
+            rc = fail_sys(err, log, 0, "link", e);
+            goto done;
+        }
+        if (access(log->path, F_OK) == 0)
+            goto done;
+        if (rename(tmp, log->path) != 0) {
+            rc = fail_sys(err, log, 0, "rename", errno);
+            goto done;
+        }
     }
     if (fsync_dir_of(log->path) != 0)
         rc = fail_sys(err, log, 0, "fsync directory", errno);
 done:
-    if (fd >= 0)
-        close(fd);
-    if (rc != SWLOG_OK)
-        unlink(tmp);
+    close(fd);
+    unlink(tmp); /* after link() or rename(), only the temporary name */
     free(tmp);
     return rc;
 }
 
-/* Keep a second writer out: two appenders would interleave frames. */
 static int lock_file(swlog_log *log, swlog_error *err)
 {
-    struct flock fl;
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    if (fcntl(log->fd, F_SETLK, &fl) == 0)
+    /* flock belongs to this open file, not to the process (unlike fcntl
+     * locks, which any close() of the same file in the process drops): a
+     * second writer, in this process or another, is refused. */
+    if (flock(log->fd, LOCK_EX | LOCK_NB) == 0)
         return SWLOG_OK;
-    if (errno == EACCES || errno == EAGAIN)
+    if (errno == EWOULDBLOCK)
         return swlog__fail(err, SWLOG_EIO, 0,
-                           "%s: another process is appending to it", log->path);
+                           "%s: another writer is appending to it",
+                           log->path);
     return fail_sys(err, log, 0, "lock", errno);
 }
 
