@@ -279,21 +279,33 @@ static void check_value(row *r, const schema_column *c, const char *v)
     }
 }
 
-static const char *cond_text(const schema_cond *c)
+/* The condition of a conditional column, in words, into buf. When the
+ * column it reads is personal or sensitive, the words name that column and
+ * not its value: the message exists only when the condition holds, so the
+ * value would be revealed (SCHEMA §1: never in error messages). */
+static const char *cond_text(const row *r, const schema_cond *c, char *buf,
+                             size_t n)
 {
-    static char buf[96];
+    const schema_column *col = NULL;
+    for (size_t i = 0; c->column != NULL && i < r->t->ncolumns; i++)
+        if (strcmp(r->t->columns[i].name, c->column) == 0)
+            col = &r->t->columns[i];
+    if (c->op != SCHEMA_C_NONE && col != NULL && col->sens != SCHEMA_PLAIN) {
+        snprintf(buf, n, "the row's %s calls for it", c->column);
+        return buf;
+    }
     switch (c->op) {
     case SCHEMA_C_EQ:
-        snprintf(buf, sizeof buf, "%s = %s", c->column, c->value);
+        snprintf(buf, n, "%s = %s", c->column, c->value);
         break;
     case SCHEMA_C_NE:
-        snprintf(buf, sizeof buf, "%s is not %s", c->column, c->value);
+        snprintf(buf, n, "%s is not %s", c->column, c->value);
         break;
     case SCHEMA_C_SET:
-        snprintf(buf, sizeof buf, "%s is set", c->column);
+        snprintf(buf, n, "%s is set", c->column);
         break;
     case SCHEMA_C_HAS:
-        snprintf(buf, sizeof buf, "%s has %s", c->column, c->value);
+        snprintf(buf, n, "%s has %s", c->column, c->value);
         break;
     case SCHEMA_C_MINOR:
         return "the person is under 18";
@@ -316,14 +328,15 @@ static void check_columns(row *r)
         }
         if (c->presence == SCHEMA_CONDITIONAL) {
             int holds = cond_holds(r, &c->when);
+            char cb[96];
             if (holds && v == NULL) {
                 report(r, 0, c->name, "required", "is required when %s",
-                       cond_text(&c->when));
+                       cond_text(r, &c->when, cb, sizeof cb));
                 continue;
             }
             if (!holds && v != NULL) {
                 report(r, 0, c->name, "required", "must be empty unless %s",
-                       cond_text(&c->when));
+                       cond_text(r, &c->when, cb, sizeof cb));
                 continue;
             }
         }

@@ -338,7 +338,7 @@ int swlog_reader_value(swlog_reader *rd, swlog_column *col,
 typedef struct swlog_log swlog_log;
 enum swlog_mode {
     SWLOG_READ = 0,   /* read frames in order; never modifies the file */
-    SWLOG_APPEND = 1, /* scan to the end, cut a torn tail, then append */
+    SWLOG_APPEND = 1, /* scan to the end, cut a torn tail, fsync, append */
     SWLOG_CREATE = 2, /* with SWLOG_APPEND: create the file if missing */
 };
 int swlog_log_open(const char *path, int mode, swlog_log **out,

@@ -611,12 +611,15 @@ static int scan_for_append(swlog_log *log, swlog_error *err)
         ;
     if (rc < 0)
         return rc;
-    if (log->torn > 0) {
-        if (ftruncate(log->fd, (off_t)log->end) != 0)
-            return fail_sys(err, log, log->end, "cut torn tail", errno);
-        if (fsync(log->fd) != 0)
-            return fail_sys(err, log, log->end, "fsync", errno);
-    }
+    if (log->torn > 0 &&
+        ftruncate(log->fd, (off_t)log->end) != 0)
+        return fail_sys(err, log, log->end, "cut torn tail", errno);
+    /* Always: frames a writer wrote but was killed before fsyncing are
+     * whole in the page cache and read back as valid. A writer that finds
+     * them (a sealer recovering) may treat them as durable only once they
+     * are (FORMAT §8.4), so the open makes them so. */
+    if (fsync(log->fd) != 0)
+        return fail_sys(err, log, log->end, "fsync", errno);
     log->size = log->pos = log->end;
     /* Appends need no read buffer; give back up to a frame's worth. */
     free(log->win);
