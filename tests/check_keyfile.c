@@ -413,7 +413,10 @@ START_TEST(passphrase_from_environment)
     unsetenv("SWSYNC_TEST_PASS");
     swlog_error err = {0};
     ck_assert_int_eq(passphrase_get(&src, "x", 0, &p, &n, &err), SWLOG_EARG);
-    ck_assert_ptr_nonnull(strstr(err.msg, "SWSYNC_TEST_PASS"));
+    /* The option's value is not echoed: it may be a passphrase typed in
+     * the wrong place. */
+    ck_assert_ptr_nonnull(strstr(err.msg, "--passphrase-env"));
+    ck_assert_ptr_null(strstr(err.msg, "SWSYNC_TEST_PASS"));
     setenv("SWSYNC_TEST_PASS", "s3cret", 1);
     ck_assert_int_eq(passphrase_get(&src, "x", 0, &p, &n, NULL), SWLOG_OK);
     ck_assert_str_eq(p, "s3cret");

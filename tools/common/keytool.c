@@ -178,9 +178,10 @@ int kt_secret(const char *path, const kt_pass *pass, keyfile_key **out)
         if (pass->fd != NULL) {
             uint64_t fd;
             if (!kt_u64(pass->fd, &fd) || fd > 1024)
+                /* Not echoed: a passphrase typed here by mistake must not
+                 * reach the terminal's scrollback or a log. */
                 return kt_report(KT_EUSAGE, path,
-                                 "--passphrase-fd wants a descriptor number, "
-                                 "not '%s'", pass->fd);
+                                 "--passphrase-fd wants a descriptor number");
             src.fd = (int)fd;
         }
         rc = passphrase_get(&src, path, 0, &pw, &pw_len, &e);

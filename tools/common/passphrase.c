@@ -112,8 +112,8 @@ int passphrase_get(const passphrase_src *src, const char *what, int confirm,
     if (src != NULL && src->env != NULL) {
         const char *v = getenv(src->env);
         if (v == NULL)
-            rc = swlog_fail(err, SWLOG_EARG, 0, "environment variable %s is not set",
-                      src->env);
+            rc = swlog_fail(err, SWLOG_EARG, 0,
+                            "the --passphrase-env variable is not set");
         else if ((n = strlen(v)) > KEYFILE_PASS_MAX)
             rc = swlog_fail(err, SWLOG_EARG, 0,
                       "the passphrase in %s is longer than %u bytes",
