@@ -130,11 +130,22 @@ static void update_trigger(sqlite3_str *s, const schema_table *t,
         changed(s, &t->columns[i]);
         sqlite3_str_appendf(s, " THEN NEW.\"%w\" END", t->columns[i].name);
     }
+    /* The version row: a row written before capture (or by a migration
+     * step) has none yet, so the insert branch records the changed columns
+     * too; else the next update would report "none" as replaced. */
     sqlite3_str_appendf(s,
                         " FROM _sw_state s LEFT JOIN \"_sw_v_%w\" v ON v.id = "
-                        "NEW.id; INSERT INTO \"_sw_v_%w\"(id, _born) "
-                        "VALUES(NEW.id, 0) ON CONFLICT(id) DO UPDATE SET ",
+                        "NEW.id; INSERT INTO \"_sw_v_%w\"(id, _born",
                         t->name, t->name);
+    for (size_t i = 0; i < t->ncolumns; i++)
+        sqlite3_str_appendf(s, ", \"%w\"", t->columns[i].name);
+    sqlite3_str_appendall(s, ") VALUES(NEW.id, 0");
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        sqlite3_str_appendall(s, ", CASE WHEN ");
+        changed(s, &t->columns[i]);
+        sqlite3_str_appendall(s, " THEN " LAST_HLC " END");
+    }
+    sqlite3_str_appendall(s, ") ON CONFLICT(id) DO UPDATE SET ");
     for (size_t i = 0; i < t->ncolumns; i++) {
         const char *n = t->columns[i].name;
         sqlite3_str_appendf(s, i > 0 ? ", \"%w\" = CASE WHEN " : "\"%w\" = "

@@ -176,6 +176,25 @@ START_TEST(update_captures_only_changed_columns_with_replaced_hlc)
 }
 END_TEST
 
+/* A row written before capture existed (or by a migration step) has no
+ * version row: its first captured update must still become the replaced
+ * version of the next one. */
+START_TEST(rows_from_before_capture_keep_their_versions)
+{
+    swlog_error err = {0};
+    ck_assert_int_eq(capture_remove_triggers(db, &err), SWLOG_OK);
+    insert_client(db, ID1, "Li Hua");
+    ck_assert_int_eq(capture_install(db, schema_current(), &err), SWLOG_OK);
+    sql(db, "UPDATE clients SET name = 'Li Hong' WHERE id = '" ID1 "'");
+    sql(db, "UPDATE clients SET name = 'Li Hu' WHERE id = '" ID1 "'");
+    seen s;
+    scan(&s);
+    ck_assert_uint_eq(s.n, 2);
+    ck_assert_str_eq(s.e[1].cols[0], "name");
+    ck_assert_uint_eq(s.e[1].rep[0], s.e[0].hlc);
+}
+END_TEST
+
 START_TEST(setting_a_column_to_null_is_captured_as_null)
 {
     seen s;
@@ -495,6 +514,7 @@ Suite *capture_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, insert_is_one_entry_with_its_non_null_columns);
     tcase_add_test(tc, update_captures_only_changed_columns_with_replaced_hlc);
+    tcase_add_test(tc, rows_from_before_capture_keep_their_versions);
     tcase_add_test(tc, setting_a_column_to_null_is_captured_as_null);
     tcase_add_test(tc, unchanged_update_captures_nothing);
     tcase_add_test(tc, multi_row_update_is_one_entry_per_row);
