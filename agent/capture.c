@@ -295,8 +295,8 @@ int capture_install(sqlite3 *db, const schema_model *m, swlog_error *err)
 int capture_remove_triggers(sqlite3 *db, swlog_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT group_concat('DROP TRIGGER \"' || name "
-                               "|| '\";', '') FROM sqlite_master WHERE type = "
+    if (sqlite3_prepare_v2(db, "SELECT group_concat(printf('DROP TRIGGER \"%w\";', "
+                               "name), '') FROM sqlite_master WHERE type = "
                                "'trigger' AND name GLOB '_sw_*'",
                            -1, &st, NULL) != SQLITE_OK)
         return error_sqlite(err, db, "listing capture triggers");

@@ -87,7 +87,7 @@ static const char usage_rotate[] =
     "keys. It is the old feed's last frame; the new key starts its own\n"
     "feed, in a new log, at seq 1, and inherits the old key's certificate.\n"
     "Create NEWKEY first with 'swsync-keys new'. Both passphrases may come\n"
-    "from one descriptor, one a line, old first. --create: OLDLOG does\n"
+    "from one descriptor, one a line, new first. --create: OLDLOG does\n"
     "not exist because the old key never signed a frame.\n";
 
 static const char usage_revoke[] =
