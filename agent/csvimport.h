@@ -1,0 +1,67 @@
+/* CSV import of one table's rows into the replica (RFC 4180 text, UTF-8,
+ * a header line naming columns of the declaration). Every line is
+ * validated (validate_row); any error in any line means nothing is
+ * written, and every bad line is reported with its line number, column and
+ * rule, never with the value of a personal or sensitive column. A valid
+ * file is written in one transaction under the handle's operator, so it is
+ * captured like any other write. Limits: see CSVIMPORT_MAX_*. */
+#ifndef CSVIMPORT_H
+#define CSVIMPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "replica.h"
+#include "schema.h"
+#include "swlog.h"
+
+#define CSVIMPORT_MAX_LINE 1048576u   /* bytes in one record (line) */
+#define CSVIMPORT_MAX_FIELDS 64u      /* fields in one record */
+#define CSVIMPORT_MAX_ROWS 1000000u   /* data lines in one file */
+#define CSVIMPORT_MAX_REPORTED 1000u  /* bad-line reports before giving up */
+
+/* One problem found in the input. line is 1-based (the header is line 1);
+ * column NULL for a whole-line problem. msg never holds a P or S value. */
+typedef struct csvimport_issue {
+    uint64_t line;
+    const char *column;
+    const char *rule;
+    int warning;
+    char msg[240];
+} csvimport_issue;
+
+typedef void (*csvimport_sink)(const csvimport_issue *issue, void *ctx);
+/* Called now and then with lines read so far and bytes read so far (for a
+ * progress line); may be NULL. */
+typedef void (*csvimport_progress)(uint64_t lines, uint64_t bytes, void *ctx);
+
+typedef struct csvimport_opts {
+    const char *source;   /* the file name, for messages */
+    const char *today;    /* YYYY-MM-DD; NULL = today in UTC+8 */
+    csvimport_sink sink;
+    void *sink_ctx;
+    csvimport_progress progress;
+    void *progress_ctx;
+} csvimport_opts;
+
+typedef struct csvimport_result {
+    uint64_t rows;     /* data lines read */
+    uint64_t inserted; /* rows written: rows on success, 0 on any error */
+    uint64_t errors;   /* issues that refused the file */
+    uint64_t warnings;
+} csvimport_result;
+
+/* Import in into table t of r. Returns 0 when every line was valid and all
+ * were written; SWLOG_EINVAL (with a summary in err) when any line was bad
+ * and nothing was written; other codes for I/O or database failures, also
+ * with nothing written. */
+int csvimport_run(replica *r, const schema_table *t, FILE *in,
+                  const csvimport_opts *opt, csvimport_result *res,
+                  swlog_error *err);
+
+/* Write the template of t: the header line and one commented example line
+ * guide (columns in declaration order; required ones named in the guide). */
+int csvimport_template(const schema_table *t, FILE *out, swlog_error *err);
+
+#endif

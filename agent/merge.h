@@ -1,0 +1,40 @@
+/* Merging signed change-sets into a replica (spec/MERGE.md): per column last
+ * writer wins by HLC with a deterministic tie-break, deletes as tombstones,
+ * concurrent edits (a record's replaced-value HLC that does not match what
+ * this replica holds) recorded as conflicts for review. Hubs (push, bundles)
+ * and stations (pull, bundles) run the same code, so replicas that merged
+ * the same set of change-sets hold the same content, whatever the order and
+ * however often each arrived. */
+#ifndef MERGE_H
+#define MERGE_H
+
+#include <stdint.h>
+
+#include "replica.h"
+#include "swlog.h"
+
+typedef struct merge_stats {
+    uint64_t records;   /* records read */
+    uint64_t applied;   /* column values (or deletes) that won and were written */
+    uint64_t stale;     /* column values (or deletes) that lost: kept only in the log */
+    uint64_t conflicts; /* concurrent edits recorded for review */
+} merge_stats;
+
+/* Merge the records of f, a change-set frame already decoded and verified
+ * by the caller (signature, chain, key validity), into r. Must run inside
+ * the caller's transaction (replica_begin ... replica_commit), so a merge
+ * and whatever the caller moves with it (a cursor, a feed head) commit
+ * together. The writes are not captured as local changes (nothing reaches
+ * r's outbox), the version rows take the merged HLCs and r's clock moves
+ * past f's HLC. Merging the same frame again changes nothing. st (may be
+ * NULL) accumulates. On failure the caller rolls back. */
+int merge_changeset(replica *r, const swlog_frame *f, merge_stats *st,
+                    swlog_error *err);
+
+/* SHA-256 over r's replicated content (every declared table's rows and
+ * values, tombstones, and open conflicts) in a canonical order, so two
+ * replicas that merged the same set of change-sets have the same hash. */
+int merge_content_hash(replica *r, uint8_t out[SWLOG_HASH_BYTES],
+                       swlog_error *err);
+
+#endif
