@@ -221,6 +221,9 @@ has out.txt "root.log: 3 frame(s): 3 certificate(s), 0 rotation(s), 0 revocation
 has out.txt "county.log: 4 frame(s): 2 certificate(s), 0 rotation(s), 2 revocation(s), 0 other" \
     "show: county.log's counts"
 run 2 "show with no log" $K show
+run 0 "show -- LOG: the log after -- is read, -- is no file" $K show -- root.log
+has out.txt "root.log: 3 frame(s)" "show -- root.log lists root.log"
+hasnt out.txt "--:" "show -- does not take -- for a log"
 
 # ---- damaged logs ------------------------------------------------------------
 cp county.log torn.log

@@ -73,9 +73,14 @@ int kt_parse(const char *cmd, int argc, char **argv, const kt_opt *opts,
              size_t nopts, const char **pos, size_t npos_max, size_t *npos)
 {
     *npos = 0;
+    int rest = 0; /* after "--": every argument is positional */
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+        if (!rest && strcmp(a, "--") == 0) {
+            rest = 1;
+            continue;
+        }
+        if (rest || strncmp(a, "--", 2) != 0) {
             if (*npos == npos_max)
                 return kt_report(KT_EUSAGE, cmd,
                                  "unexpected argument '%s' (see --help)", a);
