@@ -47,4 +47,10 @@ if [ -x "$tools/swsync-dump" ]; then
     "$tools/swsync-dump" "$log" >/dev/null || fail "swsync-dump"
     "$tools/swsync-dump" --json "$log" >/dev/null || fail "swsync-dump --json"
 fi
+# A failed run (the file size limit: a full disk) leaves no partial log.
+part=$dir/partial.log
+(trap '' XFSZ; ulimit -f 1; exec "$tools/swsync-example" "$part") \
+    >/dev/null 2>"$dir/partial.err" && fail "swsync-example wrote past a 1 KiB file limit"
+grep -q "File too large" "$dir/partial.err" || fail "no clear error for a full disk"
+[ -e "$part" ] && fail "a failed swsync-example left a partial log"
 echo "test_example: ok"

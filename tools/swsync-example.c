@@ -215,6 +215,7 @@ int main(int argc, char **argv)
     swlog_buf body;
     swlog_cs *cs = swlog_cs_new();
     swlog_log *log = NULL;
+    int created = 0; /* out_path is ours: removed again on failure */
     swlog_buf_init(&body);
     if (cs == NULL) {
         fputs("swsync-example: out of memory\n", stderr);
@@ -233,6 +234,7 @@ int main(int argc, char **argv)
         rc = fail(out_path, &err);
         goto done;
     }
+    created = 1;
 
     swlog_head h = {.seq = 1};
     for (int n = 1; n <= NFRAMES; n++) {
@@ -281,6 +283,9 @@ int main(int argc, char **argv)
     rc = 0;
 done:
     swlog_log_close(log);
+    if (rc != 0 && created && unlink(out_path) != 0)
+        fprintf(stderr, "swsync-example: cannot remove the partial %s: %s\n",
+                out_path, strerror(errno));
     swlog_cs_free(cs);
     swlog_buf_clear(&body);
     swlog_wipe(sk, sizeof sk);
