@@ -9,6 +9,7 @@
 #include "fmt.h"
 #include "problem.h"
 #include "swlog.h"
+#include "feedmap.h"
 #include "verify_loop.h"
 
 static const char usage[] =
@@ -47,51 +48,18 @@ static const char usage[] =
     "  2  usage error, or a file could not be read or output not written\n"
     "  3  valid, but a file ends in a torn tail (recover before appending)\n";
 
-/* Feeds already introduced in the current file, sorted, so the full key is
- * printed once per feed and file. Grows with feeds, not frames. */
-typedef struct feed_set {
-    uint8_t (*k)[SWLOG_PUBKEY_BYTES];
-    size_t n, cap;
-} feed_set;
-
-/* 1 when key was new (now added), 0 when known, -1 out of memory. */
-static int feed_set_add(feed_set *s, const uint8_t *key)
-{
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(s->k[mid], key, SWLOG_PUBKEY_BYTES);
-        if (c == 0)
-            return 0;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (s->n == s->cap) {
-        size_t cap = s->cap == 0 ? 16 : s->cap * 2;
-        void *k = realloc(s->k, cap * sizeof *s->k);
-        if (k == NULL)
-            return -1;
-        s->k = k;
-        s->cap = cap;
-    }
-    memmove(s->k[lo + 1], s->k[lo], (s->n - lo) * sizeof *s->k);
-    memcpy(s->k[lo], key, SWLOG_PUBKEY_BYTES);
-    s->n++;
-    return 1;
-}
-
 typedef struct dump_ctx {
     int json;
-    feed_set feeds;
+    /* Feeds already introduced in the current file, so the full key is
+     * printed once per feed and file (no value). Grows with feeds. */
+    feedmap *feeds;
 } dump_ctx;
 
 static int on_open(void *ctx, const char *path,
                    const uint8_t salt[SWLOG_SALT_BYTES])
 {
     dump_ctx *d = ctx;
-    d->feeds.n = 0;
+    feedmap_clear(d->feeds);
     return d->json ? dump_json_open(stdout, path, salt)
                    : dump_text_open(stdout, path, salt);
 }
@@ -103,8 +71,8 @@ static int on_frame(void *ctx, const verify_frame *vf)
         return dump_json_frame(stdout, vf);
     int fresh = 0;
     if (vf->has_header &&
-        (fresh = feed_set_add(&d->feeds, vf->peek.signer)) < 0)
-        return 1;
+        feedmap_put(d->feeds, vf->peek.signer, &fresh) == NULL)
+        return 1; /* out of memory: the loop stops */
     return dump_text_frame(stdout, vf, fresh);
 }
 
@@ -154,6 +122,12 @@ int main(int argc, char **argv)
         free(files);
         return 2;
     }
+    d.feeds = feedmap_new(0);
+    if (d.feeds == NULL) {
+        fputs("swsync-dump: out of memory\n", stderr);
+        free(files);
+        return 2;
+    }
     verify_loop_cb cb = {&d, on_open, on_frame, on_problem};
     int status = VERIFY_VALID;
     for (int i = 0; i < nfiles; i++) {
@@ -165,7 +139,7 @@ int main(int argc, char **argv)
             dump_text_end(stdout, files[i], &st);
         status = verify_loop_combine(status, st.status);
     }
-    free(d.feeds.k);
+    feedmap_free(d.feeds);
     free(files);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fputs("swsync-dump: cannot write the output\n", stderr);

@@ -2,6 +2,7 @@
  * fork detection (FORMAT §8.2). */
 #include "fork_index.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,26 +19,36 @@ struct fork_index {
     size_t n, cap;
     uint32_t *slot; /* entry index + 1; 0 = empty */
     size_t nslots;  /* power of two */
+    uint8_t key[crypto_shorthash_KEYBYTES]; /* random per index */
 };
 
-/* Keys are public keys (uniform bytes), so their first bytes mixed with the
- * seq spread well enough; the index is not exposed to chosen collisions in
- * any way that matters beyond speed on hostile archives. */
-static uint64_t hash(const uint8_t feed[SWLOG_PUBKEY_BYTES], uint64_t seq)
+/* SipHash-2-4 (libsodium's crypto_shorthash) under a random key per index:
+ * public keys and sequence numbers in an archive are chosen by whoever
+ * wrote it, and keys with chosen low bits are cheap to generate, so an
+ * unkeyed hash would let a hostile archive turn every lookup into a scan of
+ * one long probe run (quadratic time). */
+static uint64_t hash(const fork_index *fi,
+                     const uint8_t feed[SWLOG_PUBKEY_BYTES], uint64_t seq)
 {
+    uint8_t in[SWLOG_PUBKEY_BYTES + 8], out[crypto_shorthash_BYTES];
+    memcpy(in, feed, SWLOG_PUBKEY_BYTES);
+    for (int i = 0; i < 8; i++)
+        in[SWLOG_PUBKEY_BYTES + i] = (uint8_t)(seq >> (8 * i));
+    crypto_shorthash(out, in, sizeof in, fi->key);
     uint64_t h = 0;
     for (int i = 0; i < 8; i++)
-        h = h << 8 | feed[i];
-    h ^= seq * 0x9e3779b97f4a7c15ull;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
+        h = h << 8 | out[i];
     return h;
 }
 
 fork_index *fork_index_new(void)
 {
-    return calloc(1, sizeof(fork_index));
+    if (sodium_init() < 0)
+        return NULL;
+    fork_index *fi = calloc(1, sizeof(fork_index));
+    if (fi != NULL)
+        crypto_shorthash_keygen(fi->key);
+    return fi;
 }
 
 void fork_index_free(fork_index *fi)
@@ -52,7 +63,7 @@ void fork_index_free(fork_index *fi)
 static size_t find(const fork_index *fi, const uint8_t *feed, uint64_t seq)
 {
     size_t mask = fi->nslots - 1;
-    size_t i = (size_t)hash(feed, seq) & mask;
+    size_t i = (size_t)hash(fi, feed, seq) & mask;
     while (fi->slot[i] != 0) {
         const entry *e = &fi->e[fi->slot[i] - 1];
         if (e->seq == seq && memcmp(e->feed, feed, SWLOG_PUBKEY_BYTES) == 0)

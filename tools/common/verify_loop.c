@@ -2,6 +2,8 @@
  * strict decoding and signatures (§4-§7), chains (§8.1) and forks (§8.2). */
 #include "verify_loop.h"
 
+#include "feedmap.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +14,6 @@
  * refused frame every later frame of the feed would be reported again; the
  * loop follows such feeds here instead and reports each problem once. */
 typedef struct rebased {
-    uint8_t feed[SWLOG_PUBKEY_BYTES];
     uint64_t seq;
     uint8_t id[SWLOG_HASH_BYTES];
 } rebased;
@@ -23,8 +24,8 @@ typedef struct run {
     const verify_loop_cb *cb;
     verify_stats *st;
     swlog_chains *chains;
-    rebased *rb; /* feeds with a problem; grows with feeds, not frames */
-    size_t nrb, caprb;
+    feedmap *rb; /* feed -> rebased, for feeds with a problem; created at
+                  * the first; grows with feeds, not frames */
     int stopped; /* a callback asked to stop */
 } run;
 
@@ -57,28 +58,17 @@ static void problem(run *r, uint64_t offset, const peek_header *h, int code,
 
 static rebased *find_rebased(run *r, const uint8_t *feed)
 {
-    for (size_t i = 0; i < r->nrb; i++)
-        if (memcmp(r->rb[i].feed, feed, SWLOG_PUBKEY_BYTES) == 0)
-            return &r->rb[i];
-    return NULL;
+    return r->rb != NULL ? feedmap_get(r->rb, feed) : NULL;
 }
 
 /* Continue the feed's chain from (seq, id). SWLOG_ENOMEM when it cannot. */
 static int rebase(run *r, const uint8_t *feed, uint64_t seq, const uint8_t *id)
 {
-    rebased *b = find_rebased(r, feed);
-    if (b == NULL) {
-        if (r->nrb == r->caprb) {
-            size_t cap = r->caprb == 0 ? 8 : r->caprb * 2;
-            rebased *p = realloc(r->rb, cap * sizeof *p);
-            if (p == NULL)
-                return SWLOG_ENOMEM;
-            r->rb = p;
-            r->caprb = cap;
-        }
-        b = &r->rb[r->nrb++];
-        memcpy(b->feed, feed, SWLOG_PUBKEY_BYTES);
-    }
+    if (r->rb == NULL && (r->rb = feedmap_new(sizeof(rebased))) == NULL)
+        return SWLOG_ENOMEM;
+    rebased *b = feedmap_put(r->rb, feed, NULL);
+    if (b == NULL)
+        return SWLOG_ENOMEM;
     b->seq = seq;
     memcpy(b->id, id, SWLOG_HASH_BYTES);
     return SWLOG_OK;
@@ -178,8 +168,9 @@ static int check_feed(run *r, const swlog_frame *f, swlog_error *err)
         int rc = fork_index_add(r->o->forks, f->signer, f->seq, f->id, first);
         if (rc == SWLOG_ENOMEM) {
             snprintf(err->msg, sizeof err->msg,
-                     "out of memory in the fork index");
+                     "out of memory in the fork index: stopped here");
             err->code = SWLOG_ENOMEM;
+            r->stopped = 1; /* reported once; the run ends as an I/O error */
             return rc;
         }
         if (rc == 1) {
@@ -290,7 +281,7 @@ static void scan(run *r, swlog_log *log)
 int verify_loop_file(const char *path, const verify_loop_opts *o,
                      const verify_loop_cb *cb, verify_stats *st)
 {
-    run r = {path, o, cb, st, NULL, NULL, 0, 0, 0};
+    run r = {path, o, cb, st, NULL, NULL, 0};
     memset(st, 0, sizeof *st);
 
     swlog_log *log = NULL;
@@ -320,7 +311,7 @@ int verify_loop_file(const char *path, const verify_loop_opts *o,
     st->bytes = swlog_log_end(log);
     st->feeds = r.chains != NULL ? swlog_chains_count(r.chains) : 0;
     swlog_chains_free(r.chains);
-    free(r.rb);
+    feedmap_free(r.rb);
     swlog_log_close(log);
     return st->status;
 }
