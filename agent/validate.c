@@ -382,20 +382,31 @@ static void check_specific(row *r)
 
 /* Rules reading other rows --------------------------------------------- */
 
-/* First column of the first row of sql with ?1 = key, into out; 1 if found. */
-static int lookup(sqlite3 *db, const char *sql, const char *key, char *out,
-                  size_t outsz)
+/* First column of the first row of sql with ?1 = key, into out: 1 if found,
+ * 0 if not. A database error is not "not found": it is reported as an error
+ * of the row (rule "db", naming what was being read) and returns -1, so a
+ * row is never accepted because a check could not run. */
+static int lookup(row *r, const char *what, const char *sql, const char *key,
+                  char *out, size_t outsz)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return 0;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3 *db = r->ctx->db;
+    sqlite3_stmt *st = NULL;
+    int rc = sql != NULL ? sqlite3_prepare_v2(db, sql, -1, &st, NULL)
+                         : SQLITE_NOMEM;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    int found = rc == SQLITE_ROW;
     if (found && out != NULL) {
         const unsigned char *t = sqlite3_column_text(st, 0);
         snprintf(out, outsz, "%s", t != NULL ? (const char *)t : "");
-        if (t == NULL)
-            out[0] = '\0';
+    }
+    if (!found && rc != SQLITE_DONE) {
+        /* SQLite's message names tables and columns, never bound values. */
+        report(r, 0, NULL, "db", "cannot read %s to check this row: %s",
+               what, sql != NULL ? sqlite3_errmsg(db) : "out of memory");
+        found = -1;
     }
     sqlite3_finalize(st);
     return found;
@@ -409,9 +420,9 @@ static void check_refs(row *r)
             continue;
         char *sql = sqlite3_mprintf("SELECT 1 FROM \"%w\" WHERE id = ?1",
                                     c->ref);
-        int found = sql != NULL && lookup(r->ctx->db, sql, r->v[i], NULL, 0);
+        int found = lookup(r, c->ref, sql, r->v[i], NULL, 0);
         sqlite3_free(sql);
-        if (!found)
+        if (found == 0)
             report(r, 0, c->name, "ref", "no %s row with this id", c->ref);
     }
 }
@@ -447,10 +458,9 @@ static void check_nested(row *r)
                                     nested[i].start, nested[i].end,
                                     nested[i].parent);
         char both[40];
-        int found = sql != NULL && lookup(r->ctx->db, sql, fk, both,
-                                          sizeof both);
+        int found = lookup(r, nested[i].parent, sql, fk, both, sizeof both);
         sqlite3_free(sql);
-        if (!found || strchr(both, '|') == NULL)
+        if (found != 1 || strchr(both, '|') == NULL)
             continue;
         snprintf(start, sizeof start, "%.*s", (int)(strchr(both, '|') - both),
                  both);
@@ -468,21 +478,22 @@ static void check_category_client(row *r)
     const char *client = val(r, "client_id"), *cat = val(r, "category");
     if (client == NULL || cat == NULL)
         return;
-    if (lookup(r->ctx->db, "SELECT birth_date FROM clients WHERE id = ?1",
-               client, birth, sizeof birth) &&
+    if (lookup(r, "clients", "SELECT birth_date FROM clients WHERE id = ?1",
+               client, birth, sizeof birth) == 1 &&
         val(r, "start_date") != NULL)
         report_rc(r, "start_date", "V8",
                   validate_category_age(cat, birth, val(r, "start_date"), why,
                                         sizeof why),
                   why);
     if (strcmp(cat, "disability") == 0 &&
-        lookup(r->ctx->db,
+        lookup(r, "clients",
                "SELECT disability_cert_no FROM clients WHERE id = ?1", client,
-               cert, sizeof cert) &&
+               cert, sizeof cert) == 1 &&
         cert[0] != '\0') {
         char idn[32];
-        lookup(r->ctx->db, "SELECT id_number FROM clients WHERE id = ?1",
-               client, idn, sizeof idn);
+        if (lookup(r, "clients", "SELECT id_number FROM clients WHERE id = ?1",
+                   client, idn, sizeof idn) != 1)
+            return;
         report_rc(r, "subtype", "V6",
                   validate_disability_cert(cert, idn, val(r, "subtype"),
                                            val(r, "grade"), why, sizeof why),
@@ -513,6 +524,9 @@ static void check_day(row *r)
     sqlite3_stmt *st;
     if (sql == NULL ||
         sqlite3_prepare_v2(r->ctx->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        report(r, 0, NULL, "db", "cannot read the day's services to check "
+               "V9: %s", sql != NULL ? sqlite3_errmsg(r->ctx->db)
+                                     : "out of memory");
         sqlite3_free(sql);
         return;
     }
@@ -523,7 +537,11 @@ static void check_day(row *r)
     if (cases && val(r, "start_time") != NULL)
         sqlite3_bind_text(st, 4, val(r, "start_time"), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, m);
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW)
+        report(r, 0, NULL, "db", "cannot read the day's services to check "
+               "V9: %s", sqlite3_errmsg(r->ctx->db));
+    if (step == SQLITE_ROW) {
         long long total = sqlite3_column_int64(st, 0) + m;
         if (sqlite3_column_int64(st, 1) > 0)
             report(r, 0, "start_time", "V9",

@@ -587,11 +587,42 @@ START_TEST(row_rules_reading_other_rows)
 }
 END_TEST
 
+/* A check that cannot read the database refuses the row (rule "db"); it
+ * never passes it as if the referenced row were simply absent or fine. */
+START_TEST(row_database_error_refuses_the_row)
+{
+    issues s;
+    sqlite3 *db = replica_with_rows();
+    ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE clients RENAME TO gone",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    const char *cat[] = {"owner_unit_id=" OWNER, "client_id=" CLIENT,
+                         "category=elderly_alone", "start_date=2010-03-07",
+                         "source=roll", "verified=1", NULL};
+    ck_assert_int_ge(check("client_categories", ROW, db, &s, cat), 1);
+    ck_assert(has(&s, "client_categories: cannot read clients to check this "
+                      "row: no such table: clients"));
+    ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE case_services RENAME TO "
+                                      "gone2",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    const char *timed[] = {"owner_unit_id=" OWNER, "worker_id=" STAFF,
+                           "client_id=0190a1b2-0000-7000-8000-0000000000aa",
+                           "service_date=2024-05-02", "start_time=15:00",
+                           "minutes=30", "mode=home_visit",
+                           "content=[\"policy_info\"]", "risk_found=0", NULL};
+    ck_assert_int_ge(check("case_services", ROW, db, &s, timed), 1);
+    ck_assert(has(&s, "cannot read the day's services to check V9"));
+    replica_close(rep);
+}
+END_TEST
+
 Suite *validate_suite(void)
 {
     Suite *s = suite_create("validate");
     TCase *tc = tcase_create("rules");
     tcase_add_test(tc, v1_resident_id);
+    tcase_add_test(tc, row_database_error_refuses_the_row);
     tcase_add_test(tc, v1_unknown_province_warns);
     tcase_add_test(tc, v2_other_documents);
     tcase_add_test(tc, v3_phone);
