@@ -289,15 +289,7 @@ void replica_uuid7(uint8_t id[16])
 
 void replica_uuid7_text(char text[37])
 {
-    static const char hex[] = "0123456789abcdef";
     uint8_t id[16];
     replica_uuid7(id);
-    size_t k = 0;
-    for (size_t i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            text[k++] = '-';
-        text[k++] = hex[id[i] >> 4];
-        text[k++] = hex[id[i] & 15];
-    }
-    text[k] = '\0';
+    swlog_uuid_format(id, text);
 }
