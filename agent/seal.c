@@ -441,6 +441,44 @@ int seal__append(sealer *s, size_t from, size_t n, swlog_error *err)
     return rc;
 }
 
+/* Inside step 1's transaction: the persisted feed state must still be what
+ * this sealer holds. Another sealer of the same replica (a second process,
+ * or one writing another log file) that advanced the feed meanwhile would
+ * otherwise make this one hand out sequence numbers already used: a fork of
+ * the station's own feed. Refused instead (SWLOG_ESEQ); reopening reads the
+ * new state and recovers. */
+static int feed_unchanged(sealer *s, swlog_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = seal__prepare(s->db,
+                           "SELECT next_seq, head_seq, head_id FROM _sw_feed "
+                           "WHERE signer = ?1",
+                           &st, "reading the feed state", err);
+    if (rc != SWLOG_OK)
+        return rc;
+    sqlite3_bind_blob(st, 1, s->pk, sizeof s->pk, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        rc = step == SQLITE_DONE
+                 ? error_set(err, SWLOG_ESEQ,
+                             "the feed state of this key left the replica "
+                             "while the sealer was open: reopen it")
+                 : error_sqlite(err, s->db, "reading the feed state");
+    } else if ((uint64_t)sqlite3_column_int64(st, 0) != s->next_seq ||
+               (uint64_t)sqlite3_column_int64(st, 1) != s->head_seq ||
+               sqlite3_column_bytes(st, 2) != SWLOG_HASH_BYTES ||
+               memcmp(sqlite3_column_blob(st, 2), s->head_id,
+                      SWLOG_HASH_BYTES) != 0) {
+        rc = error_set(err, SWLOG_ESEQ,
+                       "another sealer advanced this feed to next seq %lld "
+                       "(this one holds %" PRIu64 "): nothing reserved; "
+                       "reopen the sealer (one sealer per replica)",
+                       (long long)sqlite3_column_int64(st, 0), s->next_seq);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* One group: steps 1-4. *taken = entries sealed (0: nothing pending). */
 static int group(sealer *s, seal_stats *st, uint64_t *taken,
                  swlog_error *err)
@@ -450,6 +488,7 @@ static int group(sealer *s, seal_stats *st, uint64_t *taken,
     f.s = s;
     f.err = err;
     int rc = exec(s->db, "BEGIN IMMEDIATE", "starting a seal", err);
+    rc = rc ? rc : feed_unchanged(s, err);
     rc = rc ? rc : capture_sealed_upto(s->db, &f.cursor, err);
     if (rc == SWLOG_OK) {
         rc = capture_scan(s->db, s->m, f.cursor, s->opt.group_records,

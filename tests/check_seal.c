@@ -390,6 +390,45 @@ START_TEST(a_log_that_disagrees_with_the_replica_is_refused)
 }
 END_TEST
 
+/* Two sealers open on one replica (here with two log files) must never
+ * hand out one sequence number twice: the one whose view is stale refuses
+ * to reserve, and nothing of its is written. */
+START_TEST(a_second_sealer_with_a_stale_feed_refuses)
+{
+    char dbp[512], logp[512], db2[512], log2[512];
+    paths(test_tmpdir(), "twosealers", dbp, logp, sizeof dbp);
+    paths(test_tmpdir(), "twosealers2", db2, log2, sizeof db2);
+    replica *r = open_replica(dbp);
+    swlog_error err = {0};
+    replica *r2 = NULL;
+    ck_assert_int_eq(replica_open(dbp, &r2, &err), SWLOG_OK);
+    sealer *a = NULL, *b = NULL;
+    ck_assert_int_eq(seal_open(r, logp, sk, NULL, &a, NULL, &err), SWLOG_OK);
+    ck_assert_int_eq(seal_open(r2, log2, sk, NULL, &b, NULL, &err), SWLOG_OK);
+    write_clients(r, 3, NULL);
+    ck_assert_int_eq(seal_run(a, NULL, &err), SWLOG_OK);
+    write_clients(r, 2, NULL);
+    swlog_error e2 = {0};
+    ck_assert_int_eq(seal_run(b, NULL, &e2), SWLOG_ESEQ);
+    ck_assert_msg(strstr(e2.msg, "another sealer advanced this feed") != NULL,
+                  "%s", e2.msg);
+    seal_close(b);
+    /* Nothing reserved by the refused sealer: the first one goes on. */
+    ck_assert_int_eq(seal_run(a, NULL, &err), SWLOG_OK);
+    uint64_t next = 0, head = 0;
+    uint8_t id[SWLOG_HASH_BYTES];
+    ck_assert_int_eq(seal_feed(a, &next, &head, id, &err), SWLOG_OK);
+    ck_assert_uint_eq(head, 2);
+    ck_assert_uint_eq(next, 3);
+    seal_close(a);
+    uint64_t pending = 1;
+    ck_assert_int_eq(capture_pending(replica_db(r), &pending, &err), SWLOG_OK);
+    ck_assert_uint_eq(pending, 0);
+    replica_close(r2);
+    replica_close(r);
+}
+END_TEST
+
 /* ---- injected crashes --------------------------------------------------- */
 
 typedef struct crash_at {
@@ -914,6 +953,7 @@ static Suite *seal_suite(void)
     tcase_add_test(tc, a_log_that_disagrees_with_the_replica_is_refused);
     tcase_add_loop_test(tc, recovers_from_a_crash_at_each_step, 1, 8);
     tcase_add_test(tc, a_reservation_is_finished_with_its_own_key);
+    tcase_add_test(tc, a_second_sealer_with_a_stale_feed_refuses);
     tcase_add_test(tc, full_disk_fails_clearly_and_completes_later);
     tcase_add_test(tc, full_disk_then_restart_recovers);
     tcase_add_test(tc, survives_sigkill_at_random_points);
