@@ -25,10 +25,15 @@ struct replica {
  * before parents and deletes before the rows that point at them, so
  * references are checked on entry (agent/validate.c), not by SQLite.
  * temp_store=MEMORY: a write that fires capture triggers keeps a statement
- * journal; past 64 KiB (a b-tree split can do it) SQLite moves it to a temp
- * file for the rest of the transaction, and every later statement then
- * pwrite()s each page it touches — measured 3x the cost of a captured
- * insert in bench_capture. In memory it stays a few pages per statement.
+ * journal (any SQL function in a trigger, such as the clock's julianday,
+ * makes SQLite keep one). With temp_store=FILE it is one buffer of the
+ * process's spill size, moved to a temp file past that size for the rest of
+ * the transaction (every later statement then pwrite()s each page it
+ * touches: 3x the cost of a captured insert at the default 64 KiB); in
+ * memory it is 1 KiB chunks allocated and freed on every statement, a
+ * quarter of a captured insert's cost. So: MEMORY, unless the process
+ * raised the spill size with replica_process_init(), then FILE (README
+ * §Cost of capture).
  * recursive_triggers=ON: only then does INSERT OR REPLACE fire the delete
  * trigger for the row it replaces, so the columns it empties are not lost
  * (the capture triggers never write a replicated table: no recursion). */
@@ -36,6 +41,21 @@ static const char pragmas[] = "PRAGMA foreign_keys = OFF;"
                               "PRAGMA temp_store = MEMORY;"
                               "PRAGMA synchronous = FULL;"
                               "PRAGMA recursive_triggers = ON;";
+
+/* Set once by replica_process_init(), before any connection exists. */
+static int stmt_spill_raised;
+
+int replica_process_init(swlog_error *err)
+{
+    if (sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, REPLICA_STMT_SPILL) !=
+        SQLITE_OK)
+        return error_set(err, SWLOG_EINVAL,
+                         "replica_process_init: SQLite is already in use in "
+                         "this process; call it first thing in main() (the "
+                         "replica still works, with a slower capture)");
+    stmt_spill_raised = 1;
+    return SWLOG_OK;
+}
 
 static const char meta_sql[] =
     "CREATE TABLE IF NOT EXISTS _sw_meta(key TEXT PRIMARY KEY NOT NULL, "
@@ -181,6 +201,8 @@ int replica_open_model(const char *path, const schema_model *m,
     }
     sqlite3_finalize(st);
     rc = exec(r->db, pragmas, "setting pragmas", err);
+    if (rc == SWLOG_OK && stmt_spill_raised)
+        rc = exec(r->db, "PRAGMA temp_store = FILE", "setting pragmas", err);
     if (rc == SWLOG_OK)
         rc = exec(r->db, "BEGIN IMMEDIATE", "starting the upgrade", err);
     if (rc != SWLOG_OK)
