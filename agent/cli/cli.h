@@ -69,6 +69,9 @@ int cli_conf_parse(const char *text, size_t len, const char *name,
  * CLI_DEFAULT_OPERATOR). */
 #define CLI_DEFAULT_OPERATOR "station"
 const char *cli_operator(const cli_station *st, const char *opt);
+/* An operator name: 1..SWLOG_MAX_AUTHOR bytes, no control characters, no
+ * space at either end (station.conf trims them). */
+int cli_operator_ok(const char *name);
 
 /* The station's secret key from its key file; a sealed file's passphrase
  * from $SWSYNC_PASSPHRASE_FILE / the terminal (never echoed, never

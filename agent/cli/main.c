@@ -9,7 +9,13 @@
 /* One line per command: X(name on the command line, function, summary).
  * Adding a command = a cmd_<name>.c file (globbed by CMake) + one line. */
 #define CLI_COMMANDS(X)                                                      \
-    X("tables", cmd_tables, "list the tables and their columns")
+    X("init", cmd_init, "create a station folder (key, replica, config)")   \
+    X("tables", cmd_tables, "list the tables and their columns")             \
+    X("add", cmd_add, "add a record (validated)")                            \
+    X("change", cmd_change, "change columns of a record (validated)")        \
+    X("show", cmd_show, "show one record, every column")                     \
+    X("list", cmd_list, "list records (no personal or sensitive columns)")   \
+    X("remove", cmd_remove, "delete a record")
 
 #define DECLARE(name, fn, summary) int fn(int argc, char **argv);
 CLI_COMMANDS(DECLARE)
