@@ -129,6 +129,8 @@ int cli_path(char out[CLI_PATH_MAX], const char *dir, const char *name);
 /* Milliseconds since the Unix epoch (wall clock) / a monotonic clock. */
 int64_t cli_now_ms(void);
 int64_t cli_mono_ms(void);
+/* What to do when sealing (or the key) fails with code, or NULL. */
+const char *cli_seal_hint(int code);
 /* "2026-11-23T03:50:12.345Z" from Unix ms into out[32]. */
 void cli_time_text(int64_t ms, char out[32]);
 

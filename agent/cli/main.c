@@ -15,7 +15,8 @@
     X("change", cmd_change, "change columns of a record (validated)")        \
     X("show", cmd_show, "show one record, every column")                     \
     X("list", cmd_list, "list records (no personal or sensitive columns)")   \
-    X("remove", cmd_remove, "delete a record")
+    X("remove", cmd_remove, "delete a record")                               \
+    X("seal", cmd_seal, "sign pending changes into the station's log")
 
 #define DECLARE(name, fn, summary) int fn(int argc, char **argv);
 CLI_COMMANDS(DECLARE)
