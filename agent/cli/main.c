@@ -16,7 +16,8 @@
     X("show", cmd_show, "show one record, every column")                     \
     X("list", cmd_list, "list records (no personal or sensitive columns)")   \
     X("remove", cmd_remove, "delete a record")                               \
-    X("seal", cmd_seal, "sign pending changes into the station's log")
+    X("seal", cmd_seal, "sign pending changes into the station's log")      \
+    X("status", cmd_status, "pending changes, the feed's head, problems")
 
 #define DECLARE(name, fn, summary) int fn(int argc, char **argv);
 CLI_COMMANDS(DECLARE)
