@@ -17,7 +17,8 @@
     X("list", cmd_list, "list records (no personal or sensitive columns)")   \
     X("remove", cmd_remove, "delete a record")                               \
     X("seal", cmd_seal, "sign pending changes into the station's log")      \
-    X("status", cmd_status, "pending changes, the feed's head, problems")
+    X("status", cmd_status, "pending changes, the feed's head, problems")    \
+    X("history", cmd_history, "every signed change to one record")
 
 #define DECLARE(name, fn, summary) int fn(int argc, char **argv);
 CLI_COMMANDS(DECLARE)
