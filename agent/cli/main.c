@@ -19,7 +19,8 @@
     X("seal", cmd_seal, "sign pending changes into the station's log")      \
     X("status", cmd_status, "pending changes, the feed's head, problems")    \
     X("history", cmd_history, "every signed change to one record")          \
-    X("export", cmd_export, "write the station's frames to a bundle file")
+    X("export", cmd_export, "write the station's frames to a bundle file")   \
+    X("import-bundle", cmd_import_bundle, "merge a bundle from the county hub")
 
 #define DECLARE(name, fn, summary) int fn(int argc, char **argv);
 CLI_COMMANDS(DECLARE)
