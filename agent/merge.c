@@ -56,7 +56,22 @@ typedef struct rowstate {
     sqlite3_stmt *row; /* positioned on the row while exists */
 } rowstate;
 
+/* Statements built per table (and per set of columns written), kept for
+ * the change-set: preparing an UPDATE or INSERT compiles the capture
+ * trigger with it, which costs more than running it. */
+enum { K_VSEL, K_RSEL, K_VPUT, K_DEL, K_UPD, K_INS };
+#define CACHE_SLOTS 64
+
+typedef struct cached {
+    const schema_table *t;
+    int kind;
+    uint64_t mask;
+    sqlite3_stmt *st;
+} cached;
+
 typedef struct mctx {
+    cached cache[CACHE_SLOTS];
+    size_t ncache, evict;
     sqlite3 *db;
     const schema_model *m;
     const swlog_frame *f;
@@ -72,6 +87,48 @@ static int prepare(mctx *c, const char *sql, sqlite3_stmt **st)
 {
     if (sqlite3_prepare_v2(c->db, sql, -1, st, NULL) != SQLITE_OK)
         return error_sqlite(c->err, c->db, "merge: preparing a statement");
+    return SWLOG_OK;
+}
+
+/* The cached statement of (table, kind, mask), reset; NULL when none. */
+static sqlite3_stmt *lookup(mctx *c, int kind, uint64_t mask)
+{
+    for (size_t i = 0; i < c->ncache; i++) {
+        cached *e = &c->cache[i];
+        if (e->t == c->t && e->kind == kind && e->mask == mask) {
+            sqlite3_reset(e->st);
+            sqlite3_clear_bindings(e->st);
+            return e->st;
+        }
+    }
+    return NULL;
+}
+
+/* Prepare sql (an sqlite3_str, finished here) and keep it in the cache. */
+static int store(mctx *c, int kind, uint64_t mask, sqlite3_str *s,
+                 sqlite3_stmt **out)
+{
+    char *sql = sqlite3_str_finish(s);
+    if (sql == NULL)
+        return error_set(c->err, SWLOG_ENOMEM, "merge: out of memory");
+    int rc = prepare(c, sql, out);
+    sqlite3_free(sql);
+    if (rc != SWLOG_OK)
+        return rc;
+    size_t slot = c->ncache;
+    if (slot == CACHE_SLOTS) {
+        /* Round robin over the statements not running now. */
+        for (size_t k = 0; k < CACHE_SLOTS; k++) {
+            slot = (c->evict + k) % CACHE_SLOTS;
+            if (!sqlite3_stmt_busy(c->cache[slot].st))
+                break;
+        }
+        c->evict = (slot + 1) % CACHE_SLOTS;
+        sqlite3_finalize(c->cache[slot].st);
+    } else {
+        c->ncache++;
+    }
+    c->cache[slot] = (cached){c->t, kind, mask, *out};
     return SWLOG_OK;
 }
 
@@ -156,16 +213,16 @@ static int check_frame(mctx *c)
 static int read_state(mctx *c, rowstate *rs)
 {
     const schema_table *t = c->t;
-    sqlite3_str *s = sqlite3_str_new(c->db);
-    sqlite3_str_appendall(s, "SELECT _born, _dead");
-    for (size_t i = 0; i < t->ncolumns; i++)
-        sqlite3_str_appendf(s, ", \"%w\"", t->columns[i].name);
-    sqlite3_str_appendf(s, " FROM \"_sw_v_%w\" WHERE id = ?1", t->name);
-    char *sql = sqlite3_str_finish(s);
-    sqlite3_stmt *st = NULL;
-    int rc = sql != NULL ? prepare(c, sql, &st)
-                         : error_set(c->err, SWLOG_ENOMEM, "merge");
-    sqlite3_free(sql);
+    int rc = SWLOG_OK;
+    sqlite3_stmt *st = lookup(c, K_VSEL, 0);
+    if (st == NULL) {
+        sqlite3_str *s = sqlite3_str_new(c->db);
+        sqlite3_str_appendall(s, "SELECT _born, _dead");
+        for (size_t i = 0; i < t->ncolumns; i++)
+            sqlite3_str_appendf(s, ", \"%w\"", t->columns[i].name);
+        sqlite3_str_appendf(s, " FROM \"_sw_v_%w\" WHERE id = ?1", t->name);
+        rc = store(c, K_VSEL, 0, s, &st);
+    }
     if (rc != SWLOG_OK)
         return rc;
     memset(rs, 0, sizeof *rs);
@@ -181,23 +238,24 @@ static int read_state(mctx *c, rowstate *rs)
             rs->vers[i] = (uint64_t)sqlite3_column_int64(st, 2 + (int)i);
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         return error_sqlite(c->err, c->db, "merge: reading a version row");
 
-    s = sqlite3_str_new(c->db);
-    sqlite3_str_appendall(s, "SELECT id");
-    for (size_t i = 0; i < t->ncolumns; i++)
-        sqlite3_str_appendf(s, ", \"%w\"", t->columns[i].name);
-    sqlite3_str_appendf(s, " FROM \"%w\" WHERE id = ?1", t->name);
-    sql = sqlite3_str_finish(s);
-    rc = sql != NULL ? prepare(c, sql, &rs->row)
-                     : error_set(c->err, SWLOG_ENOMEM, "merge");
-    sqlite3_free(sql);
+    st = lookup(c, K_RSEL, 0);
+    if (st == NULL) {
+        sqlite3_str *s = sqlite3_str_new(c->db);
+        sqlite3_str_appendall(s, "SELECT id");
+        for (size_t i = 0; i < t->ncolumns; i++)
+            sqlite3_str_appendf(s, ", \"%w\"", t->columns[i].name);
+        sqlite3_str_appendf(s, " FROM \"%w\" WHERE id = ?1", t->name);
+        rc = store(c, K_RSEL, 0, s, &st);
+    }
     if (rc != SWLOG_OK)
         return rc;
-    sqlite3_bind_text(rs->row, 1, c->row_id, -1, SQLITE_STATIC);
-    step = sqlite3_step(rs->row);
+    rs->row = st;
+    sqlite3_bind_text(st, 1, c->row_id, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         return error_sqlite(c->err, c->db, "merge: reading a row");
     rs->exists = step == SQLITE_ROW;
@@ -362,11 +420,14 @@ static int scan_column(mctx *c, const char *col, const merge__write *v,
             break;
         }
         int o = merge__order(v, &c->ev, &w, &c->ew);
-        if (o > 0 && v->rep < w.hlc)
+        /* MERGE §5.1: writes of the same value lose nothing. */
+        int same = c->ev.len == c->ew.len &&
+                   memcmp(c->ev.p, c->ew.p, c->ev.len) == 0;
+        if (o > 0 && v->rep < w.hlc && !same)
             rc = conflict(c, col, v, &w);
         else if (o < 0) {
             *wins = 0;
-            if (w.rep < v->hlc)
+            if (w.rep < v->hlc && !same)
                 rc = conflict(c, col, &w, v);
         }
     }
@@ -381,21 +442,21 @@ static int scan_column(mctx *c, const char *col, const merge__write *v,
 static int put_version(mctx *c, const rowstate *rs)
 {
     const schema_table *t = c->t;
-    sqlite3_str *s = sqlite3_str_new(c->db);
-    sqlite3_str_appendf(s, "INSERT OR REPLACE INTO \"_sw_v_%w\"(id, _born, "
-                           "_dead",
-                        t->name);
-    for (size_t i = 0; i < t->ncolumns; i++)
-        sqlite3_str_appendf(s, ", \"%w\"", t->columns[i].name);
-    sqlite3_str_appendall(s, ") VALUES(?1, ?2, ?3");
-    for (size_t i = 0; i < t->ncolumns; i++)
-        sqlite3_str_appendf(s, ", ?%d", 4 + (int)i);
-    sqlite3_str_appendall(s, ")");
-    char *sql = sqlite3_str_finish(s);
-    sqlite3_stmt *st = NULL;
-    int rc = sql != NULL ? prepare(c, sql, &st)
-                         : error_set(c->err, SWLOG_ENOMEM, "merge");
-    sqlite3_free(sql);
+    int rc = SWLOG_OK;
+    sqlite3_stmt *st = lookup(c, K_VPUT, 0);
+    if (st == NULL) {
+        sqlite3_str *s = sqlite3_str_new(c->db);
+        sqlite3_str_appendf(s, "INSERT OR REPLACE INTO \"_sw_v_%w\"(id, "
+                               "_born, _dead",
+                            t->name);
+        for (size_t i = 0; i < t->ncolumns; i++)
+            sqlite3_str_appendf(s, ", \"%w\"", t->columns[i].name);
+        sqlite3_str_appendall(s, ") VALUES(?1, ?2, ?3");
+        for (size_t i = 0; i < t->ncolumns; i++)
+            sqlite3_str_appendf(s, ", ?%d", 4 + (int)i);
+        sqlite3_str_appendall(s, ")");
+        rc = store(c, K_VPUT, 0, s, &st);
+    }
     if (rc != SWLOG_OK)
         return rc;
     sqlite3_bind_text(st, 1, c->row_id, -1, SQLITE_STATIC);
@@ -405,9 +466,7 @@ static int put_version(mctx *c, const rowstate *rs)
     for (size_t i = 0; i < t->ncolumns; i++)
         if (rs->vset[i])
             sqlite3_bind_int64(st, 4 + (int)i, (sqlite3_int64)rs->vers[i]);
-    rc = step_done(c, st, "merge: writing a version row");
-    sqlite3_finalize(st);
-    return rc;
+    return step_done(c, st, "merge: writing a version row");
 }
 
 /* Write the winning values of an upsert: an UPDATE of the row, or an
@@ -417,27 +476,30 @@ static int write_values(mctx *c, int exists, const size_t *idx,
                         const swlog_value *vals, size_t n)
 {
     const schema_table *t = c->t;
-    sqlite3_str *s = sqlite3_str_new(c->db);
-    if (exists) {
-        sqlite3_str_appendf(s, "UPDATE \"%w\" SET ", t->name);
-        for (size_t k = 0; k < n; k++)
-            sqlite3_str_appendf(s, "%s\"%w\" = ?%d", k > 0 ? ", " : "",
-                                t->columns[idx[k]].name, 2 + (int)k);
-        sqlite3_str_appendall(s, " WHERE id = ?1");
-    } else {
-        sqlite3_str_appendf(s, "INSERT INTO \"%w\"(id", t->name);
-        for (size_t k = 0; k < n; k++)
-            sqlite3_str_appendf(s, ", \"%w\"", t->columns[idx[k]].name);
-        sqlite3_str_appendall(s, ") VALUES(?1");
-        for (size_t k = 0; k < n; k++)
-            sqlite3_str_appendf(s, ", ?%d", 2 + (int)k);
-        sqlite3_str_appendall(s, ")");
+    uint64_t mask = 0;
+    for (size_t k = 0; k < n; k++)
+        mask |= (uint64_t)1 << idx[k];
+    int kind = exists ? K_UPD : K_INS, rc = SWLOG_OK;
+    sqlite3_stmt *st = lookup(c, kind, mask);
+    if (st == NULL) {
+        sqlite3_str *s = sqlite3_str_new(c->db);
+        if (exists) {
+            sqlite3_str_appendf(s, "UPDATE \"%w\" SET ", t->name);
+            for (size_t k = 0; k < n; k++)
+                sqlite3_str_appendf(s, "%s\"%w\" = ?%d", k > 0 ? ", " : "",
+                                    t->columns[idx[k]].name, 2 + (int)k);
+            sqlite3_str_appendall(s, " WHERE id = ?1");
+        } else {
+            sqlite3_str_appendf(s, "INSERT INTO \"%w\"(id", t->name);
+            for (size_t k = 0; k < n; k++)
+                sqlite3_str_appendf(s, ", \"%w\"", t->columns[idx[k]].name);
+            sqlite3_str_appendall(s, ") VALUES(?1");
+            for (size_t k = 0; k < n; k++)
+                sqlite3_str_appendf(s, ", ?%d", 2 + (int)k);
+            sqlite3_str_appendall(s, ")");
+        }
+        rc = store(c, kind, mask, s, &st);
     }
-    char *sql = sqlite3_str_finish(s);
-    sqlite3_stmt *st = NULL;
-    int rc = sql != NULL ? prepare(c, sql, &st)
-                         : error_set(c->err, SWLOG_ENOMEM, "merge");
-    sqlite3_free(sql);
     if (rc != SWLOG_OK)
         return rc;
     sqlite3_bind_text(st, 1, c->row_id, -1, SQLITE_STATIC);
@@ -445,9 +507,7 @@ static int write_values(mctx *c, int exists, const size_t *idx,
         merge__write w = {.kind = SWLOG_UPSERT, .xv = &vals[k]};
         merge__bind_value(st, 2 + (int)k, &w);
     }
-    rc = step_done(c, st, "merge: writing a row");
-    sqlite3_finalize(st);
-    return rc;
+    return step_done(c, st, "merge: writing a row");
 }
 
 /* ---- records --------------------------------------------------------- */
@@ -507,6 +567,7 @@ static int merge_upsert(mctx *c, swlog_reader *rd, const swlog_record *rec,
         return SWLOG_OK;
     int exists = rs->exists;
     sqlite3_reset(rs->row); /* no open read of the table while writing it */
+    rs->row = NULL;
     rs->exists = 0;
     if (nwin > 0 && (rc = write_values(c, exists, idx, vals, nwin)) != SWLOG_OK)
         return rc;
@@ -547,19 +608,20 @@ static int merge_delete(mctx *c, const swlog_record *rec, rowstate *rs)
         return rc;
     int exists = rs->exists;
     sqlite3_reset(rs->row);
+    rs->row = NULL;
     rs->exists = 0;
     if (exists) {
-        char *sql = sqlite3_mprintf("DELETE FROM \"%w\" WHERE id = ?1",
-                                    c->t->name);
-        sqlite3_stmt *del = NULL;
-        rc = sql != NULL ? prepare(c, sql, &del)
-                         : error_set(c->err, SWLOG_ENOMEM, "merge");
-        sqlite3_free(sql);
-        if (rc != SWLOG_OK)
-            return rc;
+        sqlite3_stmt *del = lookup(c, K_DEL, 0);
+        if (del == NULL) {
+            sqlite3_str *s = sqlite3_str_new(c->db);
+            sqlite3_str_appendf(s, "DELETE FROM \"%w\" WHERE id = ?1",
+                                c->t->name);
+            rc = store(c, K_DEL, 0, s, &del);
+            if (rc != SWLOG_OK)
+                return rc;
+        }
         sqlite3_bind_text(del, 1, c->row_id, -1, SQLITE_STATIC);
         rc = step_done(c, del, "merge: deleting a row");
-        sqlite3_finalize(del);
         if (rc != SWLOG_OK)
             return rc;
     }
@@ -585,14 +647,15 @@ static int merge_record(mctx *c, swlog_reader *rd, const swlog_record *rec)
     name[rec->table_len] = '\0';
     c->t = schema_find(c->m, name); /* checked by pass 1 */
     swlog_uuid_format(rec->row_id, c->row_id);
-    rowstate rs;
+    rowstate rs = {0};
     int rc = read_state(c, &rs);
     if (rc == SWLOG_OK)
         rc = local_delete(c, &rs);
     if (rc == SWLOG_OK)
         rc = rec->kind == SWLOG_DELETE ? merge_delete(c, rec, &rs)
                                        : merge_upsert(c, rd, rec, &rs);
-    sqlite3_finalize(rs.row);
+    if (rs.row != NULL)
+        sqlite3_reset(rs.row);
     return rc;
 }
 
@@ -688,6 +751,8 @@ int merge_changeset(replica *r, const swlog_frame *f, merge_stats *st,
     }
     for (int k = 0; k < S_COUNT; k++)
         sqlite3_finalize(c.s[k]);
+    for (size_t k = 0; k < c.ncache; k++)
+        sqlite3_finalize(c.cache[k].st);
     swlog_buf_clear(&c.ev);
     swlog_buf_clear(&c.ew);
     return rc;

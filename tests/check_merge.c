@@ -544,6 +544,75 @@ START_TEST(unknown_schema_is_refused)
 }
 END_TEST
 
+/* MERGE §6: a row deleted here; a merged edit it had not seen loses to the
+ * local tombstone and is recorded. */
+START_TEST(local_delete_beats_unseen_edit)
+{
+    base = mu_now_hlc() - (3600000ull << 16);
+    mu_cs c[2];
+    mu_begin();
+    mu_upsert("clients", X, h(10));
+    mu_text("name", 0, "anna");
+    mu_seal(&c[0], 1, 1, NULL, h(10), 1);
+    mu_begin();
+    mu_upsert("clients", X, h(20));
+    mu_text("name", h(10), "edited");
+    mu_seal(&c[1], 2, 1, NULL, h(20), 1);
+    replica *r = fresh();
+    merge_ok(r, &c[0], NULL);
+    sql(r, "DELETE FROM clients WHERE id = '" X "'");
+    merge_stats st = {0};
+    merge_ok(r, &c[1], &st);
+    ck_assert_uint_eq(st.stale, 1);
+    ck_assert_uint_eq(st.conflicts, 1);
+    ck_assert_int_eq(count(r, "SELECT count(*) FROM clients"), 0);
+    ck_assert_int_eq(count(r, "SELECT count(*) FROM _sw_conflicts WHERE "
+                              "win_kind = 2 AND win_signer = zeroblob(32) "
+                              "AND lose_value = 'edited'"),
+                     1);
+    uint64_t pending = 0;
+    swlog_error err = {0};
+    ck_assert_int_eq(capture_pending(replica_db(r), &pending, &err), 0);
+    ck_assert_uint_eq(pending, 1); /* the local delete, nothing else */
+    replica_close(r);
+    mu_free(&c[0]);
+    mu_free(&c[1]);
+}
+END_TEST
+
+/* MERGE §5.1: two concurrent writes of the same value are no conflict. */
+START_TEST(same_value_is_no_conflict)
+{
+    base = mu_now_hlc() - (3600000ull << 16);
+    mu_cs c[3];
+    mu_begin();
+    mu_upsert("clients", X, h(1));
+    mu_text("name", 0, "a");
+    mu_seal(&c[0], 1, 1, NULL, h(1), 1);
+    mu_begin();
+    mu_upsert("clients", X, h(5));
+    mu_text("name", h(1), "same");
+    mu_seal(&c[1], 2, 1, NULL, h(5), 1);
+    mu_begin();
+    mu_upsert("clients", X, h(7));
+    mu_text("name", h(1), "same");
+    mu_seal(&c[2], 3, 1, NULL, h(7), 1);
+    for (int o = 0; o < 2; o++) {
+        replica *r = fresh();
+        merge_ok(r, &c[0], NULL);
+        merge_ok(r, &c[1 + o], NULL);
+        merge_ok(r, &c[2 - o], NULL);
+        ck_assert_int_eq(count(r, "SELECT count(*) FROM _sw_conflicts"), 0);
+        ck_assert_uint_eq((uint64_t)count(r, "SELECT name FROM "
+                                             "_sw_v_clients"),
+                          h(7));
+        replica_close(r);
+    }
+    for (int i = 0; i < 3; i++)
+        mu_free(&c[i]);
+}
+END_TEST
+
 START_TEST(refuses_outside_a_transaction)
 {
     base = mu_now_hlc() - (3600000ull << 16);
@@ -670,6 +739,8 @@ Suite *merge_suite(void)
     tcase_add_test(tc, stale_merged_write_under_local_edit);
     tcase_add_test(tc, far_future_is_flagged_and_bounded);
     tcase_add_test(tc, unknown_schema_is_refused);
+    tcase_add_test(tc, local_delete_beats_unseen_edit);
+    tcase_add_test(tc, same_value_is_no_conflict);
     tcase_add_test(tc, refuses_outside_a_transaction);
     tcase_add_test(tc, sealed_changesets_converge);
     suite_add_tcase(s, tc);
