@@ -402,7 +402,7 @@ static int scan_column(mctx *c, const char *col, const merge__write *v,
         return error_set(c->err, SWLOG_ENOMEM, "merge: out of memory");
     sqlite3_stmt *st = use(c, S_SCAN);
     sqlite3_bind_text(st, 3, col, -1, SQLITE_STATIC);
-    int step, rc = SWLOG_OK;
+    int step = SQLITE_DONE, rc = SWLOG_OK;
     while (rc == SWLOG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         merge__write w;
         rc = held_write(c, st, &w);
@@ -591,7 +591,7 @@ static int merge_delete(mctx *c, const swlog_record *rec, rowstate *rs)
     /* MERGE §5.2: the delete against every column write of the row it had
      * not seen. */
     sqlite3_stmt *st = use(c, S_SCAN_ROW);
-    int step;
+    int step = SQLITE_DONE;
     while (rc == SWLOG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         merge__write w;
         rc = held_write(c, st, &w);

@@ -64,7 +64,7 @@ static int hash_rows(sqlite3 *db, hasher *x, const char *sql, uint8_t tag,
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return error_sqlite(err, db, "content hash");
-    int step, n = sqlite3_column_count(st), rc = SWLOG_OK;
+    int step = SQLITE_DONE, n = sqlite3_column_count(st), rc = SWLOG_OK;
     while (rc == SWLOG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         put_u8(x, tag);
         for (int i = 0; rc == SWLOG_OK && i < n; i++) {

@@ -693,6 +693,8 @@ START_TEST(sealed_changesets_converge)
     station_seal(b, lb, 2);
     read_log(lb, &fb);
     ck_assert_uint_eq(fb.n, 1);
+    /* b's change-set holds b's update and delete, not a's merged rows. */
+    ck_assert_uint_eq(fb.f[0].u.changeset.record_count, 2);
     /* Station a edits X concurrently. */
     sql(a, "UPDATE clients SET name = 'annie' WHERE id = '" X "'");
     station_seal(a, la, 1);
