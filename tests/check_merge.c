@@ -629,6 +629,92 @@ START_TEST(refuses_outside_a_transaction)
 }
 END_TEST
 
+/* ---- random sets: the rules hold for any input ------------------------ */
+
+static uint64_t rng;
+static uint32_t rnd(uint32_t n)
+{
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(rng >> 33) % n;
+}
+
+/* Seed _i: six change-sets from three signers over three rows and three
+ * columns, with HLCs from a small range (ties), values from a small set
+ * (equal values), arbitrary replaced HLCs and deletes; merged in ten
+ * random orders, some with duplicates: one content hash. */
+START_TEST(random_sets_converge)
+{
+    static const char *const rows[3] = {X, Y, Z};
+    static const char *const names[3] = {"a", "b", "c"};
+    rng = 0x5eed0000u + (uint64_t)_i;
+    base = mu_now_hlc() - (3600000ull << 16);
+    mu_cs c[6];
+    uint64_t seq[4] = {0};
+    uint8_t prev[4][SWLOG_HASH_BYTES];
+    for (size_t k = 0; k < 6; k++) {
+        unsigned key = 1 + rnd(3);
+        unsigned nrec = 1 + rnd(4);
+        uint64_t top = 0;
+        mu_begin();
+        for (unsigned j = 0; j < nrec; j++) {
+            const char *row = rows[rnd(3)];
+            uint64_t hl = h(1 + rnd(12));
+            uint64_t rep = rnd(3) == 0 ? 0 : h(rnd(14));
+            if (hl > top)
+                top = hl;
+            if (rnd(6) == 0) {
+                mu_delete("clients", row, hl, rep);
+                continue;
+            }
+            mu_upsert("clients", row, hl);
+            unsigned mask = 1 + rnd(7);
+            if (mask & 1)
+                mu_text("gender", rnd(2) ? rep : 0, names[rnd(3)]);
+            if (mask & 2)
+                mu_text("name", rnd(2) ? rep : h(rnd(14)), names[rnd(3)]);
+            if (mask & 4) {
+                if (rnd(4) == 0)
+                    mu_null("birth_estimated", rep);
+                else
+                    mu_int("birth_estimated", rep, (int64_t)rnd(2));
+            }
+        }
+        seq[key]++;
+        mu_seal(&c[k], key, seq[key], seq[key] > 1 ? prev[key] : NULL, top,
+                1);
+        memcpy(prev[key], c[k].f.id, SWLOG_HASH_BYTES);
+    }
+    uint8_t ref[SWLOG_HASH_BYTES], got[SWLOG_HASH_BYTES];
+    long long conflicts = -1;
+    for (unsigned o = 0; o < 10; o++) {
+        size_t order[6] = {0, 1, 2, 3, 4, 5};
+        for (size_t i = 5; i > 0; i--) {
+            size_t j = rnd((uint32_t)i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        replica *r = fresh();
+        for (size_t i = 0; i < 6; i++) {
+            merge_ok(r, &c[order[i]], NULL);
+            if (o % 3 == 1 && rnd(2))
+                merge_ok(r, &c[order[rnd((uint32_t)i + 1)]], NULL);
+        }
+        hash(r, o == 0 ? ref : got);
+        if (o > 0)
+            ck_assert_msg(memcmp(ref, got, sizeof ref) == 0,
+                          "seed %d: order %u differs", _i, o);
+        long long n = count(r, "SELECT count(*) FROM _sw_conflicts");
+        if (o == 0)
+            conflicts = n;
+        ck_assert_int_eq(n, conflicts);
+        ck_assert_int_eq(count(r, "SELECT count(*) FROM _sw_outbox"), 0);
+        replica_close(r);
+    }
+    for (size_t k = 0; k < 6; k++)
+        mu_free(&c[k]);
+}
+END_TEST
+
 /* ---- real change-sets: two stations seal, a hub merges --------------- */
 
 typedef struct frames {
@@ -745,6 +831,7 @@ Suite *merge_suite(void)
     tcase_add_test(tc, same_value_is_no_conflict);
     tcase_add_test(tc, refuses_outside_a_transaction);
     tcase_add_test(tc, sealed_changesets_converge);
+    tcase_add_loop_test(tc, random_sets_converge, 0, 12);
     suite_add_tcase(s, tc);
     return s;
 }
