@@ -325,6 +325,21 @@ run 1 "status: log behind the replica" "$A" --dir "$T/lost" status
 has out.txt "station.log lost" "status explains the disagreement"
 run 1 "seal refuses a log behind the replica" "$A" --dir "$T/lost" seal
 
+# ---- progress line: on a terminal only ----------------------------------
+q "UPDATE clients SET hukou='urban' WHERE id='$K'"
+if command -v script >/dev/null; then
+    script -qec "$A seal" /dev/null >tty.txt 2>&1
+    has tty.txt "sealing: 1 / 1" "a progress line on a terminal"
+    HEAD=$((HEAD + 1))
+else
+    run 0 "seal" "$A" seal
+    HEAD=$((HEAD + 1))
+fi
+q "UPDATE clients SET hukou='rural' WHERE id='$K'"
+run 0 "seal off a terminal" "$A" seal
+hasnt err.txt "sealing:" "no progress line off a terminal"
+HEAD=$((HEAD + 1))
+
 # ---- export ------------------------------------------------------------
 run 0 "export" "$A" export --out "$T/bundle.swlog"
 LAST=$((HEAD + 1))
@@ -336,7 +351,8 @@ run 0 "export --from $LAST --force" "$A" export --out "$T/bundle.swlog" \
     --from $LAST --force
 run 0 "the second bundle verifies" "$VERIFY" "$T/bundle.swlog"
 has out.txt "1 frames" "one frame from seq $LAST"
-run 1 "export past the end" "$A" export --out "$T/none.swlog" --from 9
+run 1 "export past the end" "$A" export --out "$T/none.swlog" \
+    --from $((LAST + 1))
 [ ! -e "$T/none.swlog" ] && ok "no file when nothing exported" ||
     bad "empty bundle left"
 ls "$T"/*.tmp* >/dev/null 2>&1 && bad "temp files left" ||
