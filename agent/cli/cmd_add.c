@@ -146,7 +146,8 @@ int cmd_add(int argc, char **argv)
 
     cli_station s;
     swlog_error e = {0};
-    if (cli_station_open(dir, &s, &e) != SWLOG_OK) {
+    /* Writing needs no key: a key problem shows in status and seal. */
+    if (cli_station_load(dir, CLI_OPEN_KEY_OPTIONAL, &s, &e) != SWLOG_OK) {
         rec_row_clear(&r);
         cli_station_close(&s);
         return cli_fail_err("add", &e, NULL);

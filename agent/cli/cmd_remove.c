@@ -78,7 +78,8 @@ int cmd_remove(int argc, char **argv)
         return CLI_EUSAGE;
     cli_station s;
     swlog_error e = {0};
-    if (cli_station_open(dir, &s, &e) != SWLOG_OK) {
+    /* Writing needs no key: a key problem shows in status and seal. */
+    if (cli_station_load(dir, CLI_OPEN_KEY_OPTIONAL, &s, &e) != SWLOG_OK) {
         cli_station_close(&s);
         return cli_fail_err("remove", &e, NULL);
     }

@@ -221,11 +221,12 @@ int cmd_status(int argc, char **argv)
                                      : fs.last_seq) - fr.inflight_lo + 1
                               : 0;
         snprintf(unfinished, sizeof unfinished,
-                 "a seal was interrupted: seq %" PRIu64 "..%" PRIu64
-                 " (%" PRIu64 " records) reserved, %" PRIu64
-                 " of them already in the log; the next 'swsync-agent "
-                 "seal' finishes them byte for byte",
-                 fr.inflight_lo, fr.inflight_hi, fr.inflight_records, in_log);
+                 "a seal was interrupted: %" PRIu64 " change-set%s (seq %"
+                 PRIu64 "..%" PRIu64 ", %" PRIu64 " records) reserved, %"
+                 PRIu64 " of them already in the log; the next "
+                 "'swsync-agent seal' finishes them byte for byte",
+                 fr.inflight, fr.inflight == 1 ? "" : "s", fr.inflight_lo,
+                 fr.inflight_hi, fr.inflight_records, in_log);
     }
     char idhex[2 * SWLOG_HASH_BYTES + 1] = "";
     char when[32] = "";
