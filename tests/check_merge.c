@@ -27,6 +27,10 @@ static replica *fresh(void)
     snprintf(path, sizeof path, "%s/merge-%d-%d.db", test_tmpdir(),
              (int)getpid(), n++);
     ck_assert_msg(replica_open(path, &r, &err) == SWLOG_OK, "%s", err.msg);
+    /* Hundreds of throw-away replicas: durability is not under test. */
+    ck_assert_int_eq(sqlite3_exec(replica_db(r), "PRAGMA synchronous = OFF",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     return r;
 }
 
@@ -638,7 +642,7 @@ static uint32_t rnd(uint32_t n)
     return (uint32_t)(rng >> 33) % n;
 }
 
-/* Seed _i: six change-sets from three signers over three rows and three
+/* Seed _i (eight seeds): six change-sets from three signers over three rows and three
  * columns, with HLCs from a small range (ties), values from a small set
  * (equal values), arbitrary replaced HLCs and deletes; merged in ten
  * random orders, some with duplicates: one content hash. */
@@ -817,7 +821,7 @@ Suite *merge_suite(void)
 {
     Suite *s = suite_create("merge");
     TCase *tc = tcase_create("merge");
-    tcase_set_timeout(tc, 600);
+    tcase_set_timeout(tc, 1500);
     tcase_add_test(tc, converges_in_every_order);
     tcase_add_test(tc, merging_twice_changes_nothing);
     tcase_add_test(tc, delete_then_update_both_orders);
@@ -831,7 +835,7 @@ Suite *merge_suite(void)
     tcase_add_test(tc, same_value_is_no_conflict);
     tcase_add_test(tc, refuses_outside_a_transaction);
     tcase_add_test(tc, sealed_changesets_converge);
-    tcase_add_loop_test(tc, random_sets_converge, 0, 12);
+    tcase_add_loop_test(tc, random_sets_converge, 0, 8);
     suite_add_tcase(s, tc);
     return s;
 }
