@@ -62,6 +62,9 @@ same "$(q 'SELECT count(*) FROM _sw_outbox')" 0 "nothing to send back"
 [ -f "$T/st/inbox/$HUBKEY.log" ] && ok "frame kept in inbox/" ||
     bad "no inbox/$HUBKEY.log"
 H1=$(q 'SELECT group_concat(id || name) FROM org_units')
+run 0 "history of the imported row" "$A" --dir "$T/st" history \
+    "$(q 'SELECT id FROM org_units')"
+has out.txt "inbox/$HUBKEY.log seq 1" "history reads the frame from inbox/"
 
 run 0 "import it again" "$A" --dir "$T/st" import-bundle "$T/hub.swb"
 has out.txt "0 new, 1 already imported" "second import is a no-op"
