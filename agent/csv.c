@@ -300,9 +300,9 @@ static int step(csv_reader *r, int b, swlog_error *err)
                     "text after a closing quote (expected , or the end of "
                     "the line)");
     case CR_SEEN:
-        if (b != '\n')
-            return fail(r, SWLOG_EINVAL, err,
-                        "carriage return not followed by a line feed");
+        if (b != '\n') /* the CR is the character before this one */
+            return fail_at(r, SWLOG_EINVAL, r->line, r->col - 1, err,
+                           "carriage return not followed by a line feed");
         if (r->blank) {
             record_reset(r);
             return 0;

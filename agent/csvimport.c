@@ -573,7 +573,7 @@ int csvimport_run(replica *r, const schema_table *t, FILE *in,
     if (rc == SWLOG_OK) {
         res->inserted = res->rows;
         if (opt != NULL && opt->progress != NULL)
-            opt->progress(res->rows, csv_bytes(cr), opt->progress_ctx);
+            opt->progress(m.line, csv_bytes(cr), opt->progress_ctx);
     } else if (rc == SWLOG_EINVAL) {
         if (m.first_bad_line != 0)
             error_set(err, SWLOG_EINVAL,

@@ -9,7 +9,9 @@
 /* One line per command: X(name on the command line, function, summary).
  * Adding a command = a cmd_<name>.c file (globbed by CMake) + one line. */
 #define CLI_COMMANDS(X)                                                      \
-    X("tables", cmd_tables, "list the tables and their columns")
+    X("tables", cmd_tables, "list the tables and their columns")            \
+    X("import", cmd_import, "add rows to a table from a CSV file")         \
+    X("template", cmd_template, "write a table's CSV template for import")
 
 #define DECLARE(name, fn, summary) int fn(int argc, char **argv);
 CLI_COMMANDS(DECLARE)
