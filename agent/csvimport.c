@@ -13,7 +13,6 @@
 #include "validate.h"
 
 #define ID_FIELD (-1)
-#define PROGRESS_EVERY 4096u
 
 typedef struct imp {
     replica *r;
@@ -146,7 +145,12 @@ static int read_header(imp *m, const csv_record *h)
         int k = strcmp(name, "id") == 0 ? ID_FIELD
                                         : schema_column_index(m->t, name);
         if (k == -1 && strcmp(name, "id") != 0) {
-            if (name_shaped(name))
+            if (len == 0)
+                issue(m, NULL, "header", 0,
+                      "header field %zu is empty (a column without a name; "
+                      "delete the empty column)",
+                      i + 1);
+            else if (name_shaped(name))
                 issue(m, NULL, "header", 0,
                       "header field %zu: %s is not a column of %s (see "
                       "swsync-agent template %s)",
@@ -469,6 +473,17 @@ static int do_line(imp *m, const csv_record *rec, swlog_error *err)
 
 /* The run ------------------------------------------------------------------ */
 
+/* A line of empty fields only (",,,,"), as spreadsheet programs write for
+ * an empty row: skipped like an empty line. */
+static int all_empty(const csv_record *rec)
+{
+    for (size_t i = 0; i < rec->nfields; i++)
+        for (const char *p = rec->field[i]; *p; p++)
+            if (*p != ' ' && *p != '\t')
+                return 0;
+    return 1;
+}
+
 static int read_all(imp *m, csv_reader *cr, swlog_error *err)
 {
     csv_record rec;
@@ -488,6 +503,8 @@ static int read_all(imp *m, csv_reader *cr, swlog_error *err)
         if ((rc = prepare(m, err)) != SWLOG_OK)
             return rc;
         while ((rc = csv_next(cr, &rec, &perr)) == 1) {
+            if (all_empty(&rec))
+                continue;
             if (m->res->rows == CSVIMPORT_MAX_ROWS) {
                 m->line = rec.line;
                 issue(m, NULL, "limit", 0,
@@ -505,7 +522,7 @@ static int read_all(imp *m, csv_reader *cr, swlog_error *err)
                 return SWLOG_EINVAL;
             }
             if (m->opt != NULL && m->opt->progress != NULL &&
-                m->res->rows % PROGRESS_EVERY == 0)
+                m->res->rows % CSVIMPORT_PROGRESS_EVERY == 0)
                 m->opt->progress(rec.line, csv_bytes(cr),
                                  m->opt->progress_ctx);
         }

@@ -4,7 +4,18 @@
  * written, and every bad line is reported with its line number, column and
  * rule, never with the value of a personal or sensitive column. A valid
  * file is written in one transaction under the handle's operator, so it is
- * captured like any other write. Limits: see CSVIMPORT_MAX_*. */
+ * captured like any other write. Limits: see CSVIMPORT_MAX_*.
+ *
+ * The rules in full are in agent/README.md "CSV import"; in brief: lines
+ * starting with # are comments; empty lines and lines of empty fields are
+ * skipped; the header names columns in any order, `id` optional (a UUIDv7
+ * is made when absent or empty); an empty field is NULL; values are
+ * normalised as entry stores them (V1 ID numbers, V3 phones to E.164,
+ * lowercase UUIDs, strict integers, lists written a;b); import only adds
+ * rows (an id in the table, of a deleted row, or repeated in the file is
+ * refused); references may name rows of earlier lines. Reading stops at a
+ * CSV syntax error or after CSVIMPORT_MAX_REPORTED bad lines. Memory is
+ * bounded by one record, not by the file. */
 #ifndef CSVIMPORT_H
 #define CSVIMPORT_H
 
@@ -21,8 +32,12 @@
 #define CSVIMPORT_MAX_ROWS 1000000u   /* data lines in one file */
 #define CSVIMPORT_MAX_REPORTED 1000u  /* bad-line reports before giving up */
 
-/* One problem found in the input. line is 1-based (the header is line 1);
- * column NULL for a whole-line problem. msg never holds a P or S value. */
+/* One problem found in the input. line is the 1-based physical line where
+ * the record starts (the header is line 1; comments count); column NULL for
+ * a whole-line problem; column and rule are valid during the sink call
+ * only. rule: validate's ("required", "enum", "V1".."V9", "ref", "type",
+ * "id"...) or the importer's ("header", "fields", "csv", "limit"). msg
+ * never holds a P or S value, and does not repeat the table and column. */
 typedef struct csvimport_issue {
     uint64_t line;
     const char *column;
@@ -32,8 +47,10 @@ typedef struct csvimport_issue {
 } csvimport_issue;
 
 typedef void (*csvimport_sink)(const csvimport_issue *issue, void *ctx);
-/* Called now and then with lines read so far and bytes read so far (for a
- * progress line); may be NULL. */
+/* Called every CSVIMPORT_PROGRESS_EVERY data lines and once at the end
+ * with the line reached and the bytes read so far (for a progress line);
+ * may be NULL. */
+#define CSVIMPORT_PROGRESS_EVERY 4096u
 typedef void (*csvimport_progress)(uint64_t lines, uint64_t bytes, void *ctx);
 
 typedef struct csvimport_opts {
@@ -60,8 +77,11 @@ int csvimport_run(replica *r, const schema_table *t, FILE *in,
                   const csvimport_opts *opt, csvimport_result *res,
                   swlog_error *err);
 
-/* Write the template of t: the header line and one commented example line
- * guide (columns in declaration order; required ones named in the guide). */
+/* Write the template of t: a UTF-8 byte order mark, the header line (id,
+ * then the columns in declaration order) and one guide line starting with
+ * "# " that csvimport_run skips, holding under each column whether it is
+ * required (or when), its format or allowed values, and its sensitivity.
+ * CRLF line ends, as spreadsheet programs write. */
 int csvimport_template(const schema_table *t, FILE *out, swlog_error *err);
 
 #endif

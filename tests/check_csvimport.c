@@ -400,6 +400,37 @@ START_TEST(import_one_bad_line_changes_nothing)
 }
 END_TEST
 
+START_TEST(import_warnings_and_empty_rows_do_not_refuse)
+{
+    issues s;
+    csvimport_result res;
+    swlog_error err = {0};
+    /* V1: a province prefix outside the list only warns. Rows of empty
+     * fields (a spreadsheet's empty rows) are skipped. */
+    int rc = import_str("clients",
+                        CLIENT_HEAD ",,,,,,,,\n" OWNER
+                        ",Li,male,1950-03-07,resident_id,990000195003070031,"
+                        ",,440983102201\n , ,,,,,,,\n",
+                        &s, &res, &err);
+    ck_assert_msg(rc == SWLOG_OK, "%s", err.msg);
+    ck_assert_uint_eq(res.rows, 1);
+    ck_assert_uint_eq(res.inserted, 1);
+    ck_assert_uint_eq(res.warnings, 1);
+    ck_assert_int_eq(s.n, 1);
+    ck_assert_int_eq(s.is[0].warning, 1);
+    ck_assert_uint_eq(s.is[0].line, 3);
+    ck_assert_str_eq(s.is[0].column, "id_number");
+    ck_assert_int_eq(count("SELECT count(*) FROM clients"), 1);
+    /* An empty header name is named as such. */
+    rc = import_str("clients",
+                    "owner_unit_id,name,gender,birth_date,id_type,"
+                    "village_code,\n",
+                    &s, &res, &err);
+    ck_assert_int_eq(rc, SWLOG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(s.is[0].msg, "header field 7 is empty"));
+}
+END_TEST
+
 START_TEST(import_messages_never_show_personal_values)
 {
     issues s;
@@ -788,6 +819,7 @@ Suite *csvimport_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, import_good_rows_captured_under_operator);
     tcase_add_test(tc, import_one_bad_line_changes_nothing);
+    tcase_add_test(tc, import_warnings_and_empty_rows_do_not_refuse);
     tcase_add_test(tc, import_messages_never_show_personal_values);
     tcase_add_test(tc, import_integers_and_lists);
     tcase_add_test(tc, import_refuses_duplicate_and_existing_ids);
