@@ -61,8 +61,9 @@ static void issue(imp *m, const char *column, const char *rule, int warning,
             }
         }
     }
-    if (m->reported < CSVIMPORT_MAX_REPORTED && m->opt != NULL &&
-        m->opt->sink != NULL) {
+    /* The "limit" issue that ends reading is always told. */
+    if ((m->reported < CSVIMPORT_MAX_REPORTED || strcmp(rule, "limit") == 0) &&
+        m->opt != NULL && m->opt->sink != NULL) {
         m->reported++;
         m->opt->sink(&is, m->opt->sink_ctx);
     }

@@ -694,6 +694,19 @@ static void on_progress(uint64_t lines, uint64_t bytes, void *ctx)
     progress_last = lines;
 }
 
+typedef struct heard_t {
+    uint64_t n;
+    int stop;
+} heard_t;
+
+static void count_stop(const csvimport_issue *is, void *ctx)
+{
+    heard_t *h = ctx;
+    h->n++;
+    if (strcmp(is->rule, "limit") == 0)
+        h->stop = 1;
+}
+
 START_TEST(import_reports_progress_and_stops_after_too_many_errors)
 {
     size_t cap = 1u << 20, n = 0;
@@ -731,6 +744,19 @@ START_TEST(import_reports_progress_and_stops_after_too_many_errors)
     ck_assert_int_eq(import_text("clients", b, n, &s, &res, &err),
                      SWLOG_EINVAL);
     ck_assert_uint_eq(res.rows, CSVIMPORT_MAX_REPORTED);
+    ck_assert_int_eq(s.n, 64); /* the first 64 kept by collect() */
+    ck_assert_ptr_nonnull(strstr(err.msg, "on 1000 line(s)"));
+    /* the sink heard 1,000 problems, then the stop */
+    FILE *f2 = fmemopen(b, n, "rb");
+    heard_t heard = {0, 0};
+    csvimport_opts o2 = {"q.csv", TODAY, count_stop, &heard, NULL, NULL};
+    ck_assert_int_eq(csvimport_run(rep, schema_find(schema_current(),
+                                                    "clients"),
+                                   f2, &o2, &res, &err),
+                     SWLOG_EINVAL);
+    fclose(f2);
+    ck_assert_uint_eq(heard.n, CSVIMPORT_MAX_REPORTED + 1);
+    ck_assert_int_eq(heard.stop, 1);
     ck_assert_int_eq(count("SELECT count(*) FROM clients"), 9000);
     free(b);
 }
