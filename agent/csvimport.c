@@ -308,11 +308,25 @@ static void lower_ascii(char *s)
 static void take_value(imp *m, line_vals *lv, size_t k, char *f, size_t len)
 {
     const schema_column *c = &m->t->columns[k];
-    if (c->rule != SCHEMA_R_FREE_TEXT)
-        f = trim(f, &len);
-    if (len == 0) {
-        lv->v[k] = NULL; /* an empty field is NULL */
+    size_t blank = 0;
+    while (blank < len && (f[blank] == ' ' || f[blank] == '\t'))
+        blank++;
+    if (blank == len) {
+        lv->v[k] = NULL; /* an empty (or blank) field is NULL */
         return;
+    }
+    /* Free text keeps its spaces and line breaks; elsewhere a line break
+     * or control character is a mistake (a cell's Alt+Enter), refused
+     * rather than changed. */
+    if (c->rule != SCHEMA_R_FREE_TEXT) {
+        f = trim(f, &len);
+        for (const char *p = f; *p; p++)
+            if ((unsigned char)*p < 0x20 && *p != '\t') {
+                column_error(m, c, "text",
+                             "holds a line break or control character "
+                             "(only free-text columns may)");
+                return;
+            }
     }
     lv->v[k] = f;
     if (c->type == SCHEMA_INTEGER) {

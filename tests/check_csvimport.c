@@ -421,6 +421,25 @@ START_TEST(import_warnings_and_empty_rows_do_not_refuse)
     ck_assert_uint_eq(s.is[0].line, 3);
     ck_assert_str_eq(s.is[0].column, "id_number");
     ck_assert_int_eq(count("SELECT count(*) FROM clients"), 1);
+    /* A line break is refused outside free text; blank fields are NULL. */
+    rc = import_str("clients",
+                    "owner_unit_id,name,gender,birth_date,id_type,"
+                    "village_code,ethnicity\n" OWNER
+                    ",\"Li\nHua\",male,1950-03-07,none,440983102201,  \n",
+                    &s, &res, &err);
+    ck_assert_int_eq(rc, SWLOG_EINVAL);
+    ck_assert_int_eq(s.n, 1);
+    ck_assert_str_eq(s.is[0].column, "name");
+    ck_assert_str_eq(s.is[0].rule, "text");
+    rc = import_str("clients",
+                    "owner_unit_id,name,gender,birth_date,id_type,"
+                    "village_code,ethnicity\n" OWNER
+                    ",Li Hua ,male,1950-03-07,none,440983102201,  \n",
+                    &s, &res, &err);
+    ck_assert_msg(rc == SWLOG_OK, "%s", err.msg);
+    ck_assert_int_eq(count("SELECT count(*) FROM clients WHERE name = "
+                           "'Li Hua' AND ethnicity IS NULL"),
+                     1);
     /* An empty header name is named as such. */
     rc = import_str("clients",
                     "owner_unit_id,name,gender,birth_date,id_type,"
@@ -598,14 +617,51 @@ START_TEST(import_references_earlier_lines)
         "employment, start_date) VALUES('0190a1b2-0000-7000-8000-"
         "0000000000e5', '" OWNER "', 'W', 'female', 'none', "
         "'social_worker', 'direct_hire', '2020-01-01')");
+#define CASE_F "0190a1b2-0000-7000-8000-0000000000f6"
     snprintf(csv, sizeof csv,
-             "owner_unit_id,client_id,worker_id,case_no,opened_on,"
-             "consent_by,source,stage,risk_level\n" OWNER "," CLIENT_A
-             ",0190a1b2-0000-7000-8000-0000000000e5,X-1,2024-05-01,self,"
-             "outreach,intake,high\n");
+             "id,owner_unit_id,client_id,worker_id,case_no,opened_on,"
+             "consent_by,source,stage,risk_level\n" CASE_F "," OWNER
+             "," CLIENT_A ",0190a1b2-0000-7000-8000-0000000000e5,X-1,"
+             "2024-05-01,self,outreach,intake,high\n");
     rc = import_str("cases", csv, &s, &res, &err);
     ck_assert_msg(rc == SWLOG_OK, "%s / %s", err.msg,
                   s.n ? s.is[0].msg : "");
+    /* Services of that case: free text keeps its line breaks and spaces;
+     * a service before the case opened is outside its span (V7). */
+    snprintf(csv, sizeof csv,
+             "owner_unit_id,client_id,case_id,worker_id,service_date,"
+             "minutes,mode,content,risk_found,notes\n" OWNER "," CLIENT_A
+             "," CASE_F ",0190a1b2-0000-7000-8000-0000000000e5,2024-05-02,"
+             "60,home_visit,policy_info;material_aid,0,\"first\r\nsecond "
+             "\"\n");
+    rc = import_str("case_services", csv, &s, &res, &err);
+    ck_assert_int_eq(rc, SWLOG_EINVAL); /* material_aid wants aid_fen */
+    ck_assert_str_eq(find_issue(&s, 2, "aid_fen")->rule, "required");
+    snprintf(csv, sizeof csv,
+             "owner_unit_id,client_id,case_id,worker_id,service_date,"
+             "minutes,mode,content,risk_found,notes,aid_fen\n" OWNER
+             "," CLIENT_A "," CASE_F ",0190a1b2-0000-7000-8000-0000000000e5,"
+             "2024-05-02,60,home_visit,policy_info;material_aid,0,"
+             "\"first\r\nsecond \",5000\n" OWNER "," CLIENT_A "," CASE_F
+             ",0190a1b2-0000-7000-8000-0000000000e5,2024-04-30,30,"
+             "home_visit,policy_info,0,,\n");
+    rc = import_str("case_services", csv, &s, &res, &err);
+    ck_assert_int_eq(rc, SWLOG_EINVAL);
+    ck_assert_int_eq(s.n, 1);
+    ck_assert_uint_eq(s.is[0].line, 4); /* the quoted break spans 2-3 */
+    ck_assert_str_eq(s.is[0].column, "service_date");
+    ck_assert_str_eq(s.is[0].rule, "V7");
+    /* without the early one */
+    char *cut = strstr(csv, ",5000\n");
+    ck_assert_ptr_nonnull(cut);
+    cut[6] = '\0';
+    rc = import_str("case_services", csv, &s, &res, &err);
+    ck_assert_msg(rc == SWLOG_OK, "%s / %s", err.msg,
+                  s.n ? s.is[0].msg : "");
+    ck_assert_str_eq(text("SELECT notes FROM case_services"),
+                     "first\r\nsecond ");
+    ck_assert_str_eq(text("SELECT content FROM case_services"),
+                     "[\"policy_info\",\"material_aid\"]");
 }
 END_TEST
 
