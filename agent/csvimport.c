@@ -25,6 +25,12 @@ typedef struct imp {
     size_t nheader;
     int id_field; /* field of id, or -1 */
     sqlite3_stmt *ins, *find, *dead;
+    sqlite3_stmt *get, *upd; /* update mode: the row, its change */
+    sqlite3_stmt *changed;   /* update mode: changed by this import? */
+    sqlite3_int64 start_hlc; /* the clock when the import began */
+    int update;
+    int named[SCHEMA_MAX_COLUMNS]; /* the header names column k */
+    uint64_t inserted, updated;
     sqlite3_int64 first_new_rowid; /* rows from this file have rowid >= */
     /* the line being checked */
     uint64_t line;
@@ -174,8 +180,12 @@ static int read_header(imp *m, const csv_record *h)
         m->map[i] = k;
         if (k == ID_FIELD)
             m->id_field = (int)i;
+        else
+            m->named[k] = 1;
     }
-    for (size_t k = 0; k < m->t->ncolumns; k++)
+    /* Update mode: lines may change a few columns of existing rows; new
+     * rows still need every required column, checked line by line. */
+    for (size_t k = 0; k < m->t->ncolumns && !m->update; k++)
         if (m->t->columns[k].presence == SCHEMA_REQUIRED && !seen[k])
             issue(m, m->t->columns[k].name, "header", 0,
                   "required column missing from the header");
@@ -183,6 +193,58 @@ static int read_header(imp *m, const csv_record *h)
 }
 
 /* Statements ------------------------------------------------------------ */
+
+/* Update mode: reading a row's columns, and setting those the header
+ * names (none: upd stays NULL and such lines change nothing). */
+static int prepare_update(imp *m, swlog_error *err)
+{
+    const schema_table *t = m->t;
+    sqlite3_str *g = sqlite3_str_new(m->db), *u = sqlite3_str_new(m->db);
+    int n = 0;
+    sqlite3_str_appendall(g, "SELECT ");
+    sqlite3_str_appendf(u, "UPDATE \"%w\" SET ", t->name);
+    for (size_t k = 0; k < t->ncolumns; k++) {
+        sqlite3_str_appendf(g, "%s\"%w\"", k ? ", " : "", t->columns[k].name);
+        if (m->named[k])
+            sqlite3_str_appendf(u, "%s\"%w\" = ?%d", n++ ? ", " : "",
+                                t->columns[k].name, (int)k + 2);
+    }
+    sqlite3_str_appendf(g, " FROM \"%w\" WHERE id = ?1", t->name);
+    sqlite3_str_appendall(u, " WHERE id = ?1");
+    /* A row this import changed already has a column version (capture's
+     * _sw_v_<table>, README "Versions") past the clock at its start. */
+    sqlite3_str *c = sqlite3_str_new(m->db);
+    sqlite3_str_appendall(c, "SELECT max(0");
+    for (size_t k = 0; k < t->ncolumns; k++)
+        sqlite3_str_appendf(c, ", coalesce(\"%w\", 0)", t->columns[k].name);
+    sqlite3_str_appendf(c, ") > ?2 FROM \"_sw_v_%w\" WHERE id = ?1",
+                        t->name);
+    char *get = sqlite3_str_finish(g), *upd = sqlite3_str_finish(u);
+    char *chg = sqlite3_str_finish(c);
+    sqlite3_stmt *st = NULL;
+    int rc = SWLOG_OK;
+    if (get == NULL || upd == NULL || chg == NULL)
+        rc = error_set(err, SWLOG_ENOMEM, "import: out of memory");
+    else if (sqlite3_prepare_v2(m->db, get, -1, &m->get, NULL) != SQLITE_OK ||
+             (n > 0 &&
+              sqlite3_prepare_v2(m->db, upd, -1, &m->upd, NULL) != SQLITE_OK))
+        rc = error_sqlite(err, m->db, "import: preparing statements");
+    else if (sqlite3_prepare_v2(m->db, chg, -1, &m->changed, NULL) ==
+                 SQLITE_OK &&
+             sqlite3_prepare_v2(m->db, "SELECT last FROM _sw_state", -1, &st,
+                                NULL) == SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_ROW)
+        m->start_hlc = sqlite3_column_int64(st, 0);
+    else { /* no capture installed: repeated updates cannot be told */
+        sqlite3_finalize(m->changed);
+        m->changed = NULL;
+    }
+    sqlite3_finalize(st);
+    sqlite3_free(get);
+    sqlite3_free(upd);
+    sqlite3_free(chg);
+    return rc;
+}
 
 static int prepare(imp *m, swlog_error *err)
 {
@@ -217,6 +279,8 @@ static int prepare(imp *m, swlog_error *err)
         rc = error_sqlite(err, m->db, "import: reading the table");
     else
         m->first_new_rowid = sqlite3_column_int64(st, 0);
+    if (rc == SWLOG_OK && m->update)
+        rc = prepare_update(m, err);
     /* The version table exists once capture is installed; without it no
      * tombstone can be checked. */
     if (rc == SWLOG_OK &&
@@ -378,11 +442,28 @@ static void normalise_ids(imp *m, line_vals *lv)
     }
 }
 
+/* Update mode: whether an earlier line of this import changed row id. */
+static int changed_here(imp *m, const char *id)
+{
+    if (m->changed == NULL)
+        return 0;
+    sqlite3_reset(m->changed);
+    sqlite3_bind_text(m->changed, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(m->changed, 2, m->start_hlc);
+    int yes = sqlite3_step(m->changed) == SQLITE_ROW &&
+              sqlite3_column_int(m->changed, 0) == 1;
+    sqlite3_reset(m->changed);
+    return yes;
+}
+
 /* Whether the row's id may be added: not in the table (from before, or an
- * earlier line), not a deleted row's. SWLOG_OK or a database error. */
-static int check_id(imp *m, const char *id, swlog_error *err)
+ * earlier line), not a deleted row's; in update mode a row from before
+ * the import may be changed (*existing = 1). SWLOG_OK or a database
+ * error. */
+static int check_id(imp *m, const char *id, int *existing, swlog_error *err)
 {
     int rc;
+    *existing = 0;
     sqlite3_reset(m->find);
     sqlite3_bind_text(m->find, 1, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(m->find);
@@ -390,10 +471,15 @@ static int check_id(imp *m, const char *id, swlog_error *err)
         if (sqlite3_column_int64(m->find, 0) >= m->first_new_rowid)
             issue(m, "id", "id", 0,
                   "the same id is on an earlier line of this file");
+        else if (m->update && changed_here(m, id))
+            issue(m, "id", "id", 0,
+                  "the same id is on an earlier line of this file");
+        else if (m->update)
+            *existing = 1;
         else
             issue(m, "id", "id", 0,
-                  "a %s row with this id exists already (import only adds "
-                  "rows)",
+                  "a %s row with this id exists already (import adds rows; "
+                  "update mode changes existing ones)",
                   m->t->name);
     } else if (rc != SQLITE_DONE) {
         return error_sqlite(err, m->db, "import: looking up an id");
@@ -415,13 +501,44 @@ static int check_id(imp *m, const char *id, swlog_error *err)
     return SWLOG_OK;
 }
 
-static int insert(imp *m, const line_vals *lv, swlog_error *err)
+/* The row of an existing id into lv: the columns the header does not
+ * name keep their stored values. */
+static int load_existing(imp *m, line_vals *lv, swlog_error *err)
 {
-    sqlite3_stmt *st = m->ins;
+    sqlite3_stmt *st = m->get;
+    int rc = SWLOG_OK;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, lv->id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return error_sqlite(err, m->db, "import: reading a row to update");
+    }
+    for (size_t k = 0; k < m->t->ncolumns && rc == SWLOG_OK; k++) {
+        const unsigned char *v = sqlite3_column_text(st, (int)k);
+        if (m->named[k] || v == NULL)
+            continue;
+        lv->owned[k] = sqlite3_mprintf("%s", (const char *)v);
+        if (lv->owned[k] == NULL)
+            rc = error_set(err, SWLOG_ENOMEM, "import: out of memory");
+        lv->v[k] = lv->owned[k];
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Insert a new row, or (existing) set the named columns of the row. */
+static int write_row(imp *m, const line_vals *lv, int existing,
+                     swlog_error *err)
+{
+    sqlite3_stmt *st = existing ? m->upd : m->ins;
+    if (st == NULL) /* an update naming no column: nothing to change */
+        return SWLOG_OK;
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, lv->id, -1, SQLITE_STATIC);
     for (size_t k = 0; k < m->t->ncolumns; k++) {
         int p = (int)k + 2;
+        if (existing && !m->named[k])
+            continue; /* not a parameter of the update */
         if (lv->v[k] == NULL)
             sqlite3_bind_null(st, p);
         else if (m->t->columns[k].type == SCHEMA_INTEGER)
@@ -433,7 +550,12 @@ static int insert(imp *m, const line_vals *lv, swlog_error *err)
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE)
-        return error_sqlite(err, m->db, "import: inserting a row");
+        return error_sqlite(err, m->db, existing ? "import: updating a row"
+                                                 : "import: inserting a row");
+    if (existing)
+        m->updated++;
+    else
+        m->inserted++;
     return SWLOG_OK;
 }
 
@@ -472,14 +594,17 @@ static int do_line(imp *m, const csv_record *rec, swlog_error *err)
     }
     if (m->id_field < 0)
         replica_uuid7_text(lv.id);
-    normalise_ids(m, &lv);
-    rc = check_id(m, lv.id, err);
+    int existing = 0;
+    rc = check_id(m, lv.id, &existing, err);
+    if (rc == SWLOG_OK && existing)
+        rc = load_existing(m, &lv, err);
     if (rc == SWLOG_OK) {
+        normalise_ids(m, &lv);
         validate_ctx vc = {m->opt != NULL ? m->opt->today : NULL, m->db,
                            from_validate, m};
         validate_row(m->t, lv.id, lv.v, &vc);
         if (m->line_errors == 0)
-            rc = insert(m, &lv, err);
+            rc = write_row(m, &lv, existing, err);
     }
     for (size_t k = 0; k < SCHEMA_MAX_COLUMNS; k++)
         sqlite3_free(lv.owned[k]);
@@ -582,6 +707,7 @@ int csvimport_run(replica *r, const schema_table *t, FILE *in,
     m.t = t;
     m.opt = opt;
     m.res = res;
+    m.update = opt != NULL && opt->update;
     const char *src = opt != NULL && opt->source != NULL ? opt->source
                                                          : "input";
     csv_reader *cr = NULL;
@@ -594,6 +720,9 @@ int csvimport_run(replica *r, const schema_table *t, FILE *in,
         sqlite3_finalize(m.ins);
         sqlite3_finalize(m.find);
         sqlite3_finalize(m.dead);
+        sqlite3_finalize(m.get);
+        sqlite3_finalize(m.upd);
+        sqlite3_finalize(m.changed);
         if (rc == SWLOG_OK && res->errors > 0)
             rc = SWLOG_EINVAL;
         if (rc == SWLOG_OK) {
@@ -603,7 +732,8 @@ int csvimport_run(replica *r, const schema_table *t, FILE *in,
         }
     }
     if (rc == SWLOG_OK) {
-        res->inserted = res->rows;
+        res->inserted = m.inserted;
+        res->updated = m.updated;
         if (opt != NULL && opt->progress != NULL)
             opt->progress(m.line, csv_bytes(cr), opt->progress_ctx);
     } else if (rc == SWLOG_EINVAL) {
@@ -621,7 +751,7 @@ int csvimport_run(replica *r, const schema_table *t, FILE *in,
                       src);
     }
     if (rc != SWLOG_OK)
-        res->inserted = 0;
+        res->inserted = res->updated = 0;
     csv_free(cr);
     return rc;
 }

@@ -11,9 +11,10 @@
  * skipped; the header names columns in any order, `id` optional (a UUIDv7
  * is made when absent or empty); an empty field is NULL; values are
  * normalised as entry stores them (V1 ID numbers, V3 phones to E.164,
- * lowercase UUIDs, strict integers, lists written a;b); import only adds
- * rows (an id in the table, of a deleted row, or repeated in the file is
- * refused); references may name rows of earlier lines. Reading stops at a
+ * lowercase UUIDs, strict integers, lists written a;b); import adds rows
+ * (an id in the table, of a deleted row, or repeated in the file is
+ * refused) unless opts->update, which lets a line change the row of an
+ * existing id; references may name rows of earlier lines. Reading stops at a
  * CSV syntax error or after CSVIMPORT_MAX_REPORTED bad lines. Memory is
  * bounded by one record, not by the file. */
 #ifndef CSVIMPORT_H
@@ -60,11 +61,20 @@ typedef struct csvimport_opts {
     void *sink_ctx;
     csvimport_progress progress;
     void *progress_ctx;
+    /* 0: import only adds rows (an id already in the table is refused).
+     * 1: a line whose id is in the table (from before this import) changes
+     * that row: the columns the header names take the line's values (an
+     * empty field sets NULL), the others keep theirs, and the row as it
+     * would then be is validated; the header need not name every required
+     * column (new rows still need them, line by line). Deleted rows' ids
+     * and ids repeated within the file are refused in both modes. */
+    int update;
 } csvimport_opts;
 
 typedef struct csvimport_result {
     uint64_t rows;     /* data lines read */
-    uint64_t inserted; /* rows written: rows on success, 0 on any error */
+    uint64_t inserted; /* rows added (0 on any error) */
+    uint64_t updated;  /* rows changed, update mode (0 on any error) */
     uint64_t errors;   /* issues that refused the file */
     uint64_t warnings;
 } csvimport_result;

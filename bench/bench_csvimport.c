@@ -169,7 +169,7 @@ static double import_child(const char *db, const char *csv, unsigned long n,
         FILE *in = fopen(csv, "rb");
         csvimport_result res;
         swlog_error err = {0};
-        csvimport_opts o = {csv, NULL, NULL, NULL, NULL, NULL};
+        csvimport_opts o = {csv, NULL, NULL, NULL, NULL, NULL, 0};
         double t0 = now_s();
         int rc = csvimport_run(r, schema_find(schema_current(), "clients"),
                                in, &o, &res, &err);

@@ -185,6 +185,7 @@ END_TEST
 
 static replica *rep;
 static sqlite3 *db;
+static int update_mode; /* csvimport_opts.update of import_text() */
 
 typedef struct issues {
     int n;
@@ -246,6 +247,7 @@ static void teardown(void)
 {
     replica_close(rep);
     rep = NULL;
+    update_mode = 0;
 }
 
 static int import_text(const char *table, const char *data, size_t len,
@@ -254,7 +256,8 @@ static int import_text(const char *table, const char *data, size_t len,
     FILE *f = fmemopen((void *)data, len, "rb");
     ck_assert_ptr_nonnull(f);
     memset(s, 0, sizeof *s);
-    csvimport_opts o = {"test.csv", TODAY, collect, s, NULL, NULL};
+    csvimport_opts o = {"test.csv", TODAY, collect,    s,
+                        NULL,       NULL,  update_mode};
     int rc = csvimport_run(rep, schema_find(schema_current(), table), f, &o,
                            res, err);
     fclose(f);
@@ -580,6 +583,87 @@ START_TEST(import_refuses_duplicate_and_existing_ids)
 }
 END_TEST
 
+START_TEST(import_update_mode_changes_named_columns)
+{
+    issues s;
+    csvimport_result res;
+    swlog_error err = {0};
+    sql("INSERT INTO clients(id, owner_unit_id, name, gender, birth_date, "
+        "id_type, id_number, village_code, phone, phone_owner) VALUES('"
+        CLIENT_A "', '" OWNER "', 'A', 'male', '1950-03-07', "
+        "'resident_id', '" ID_M_1950 "', '440983102201', '+8613812345678', "
+        "'self')");
+    sql("INSERT INTO clients(id, owner_unit_id, name, gender, birth_date, "
+        "id_type, village_code) VALUES('0190a1b2-0000-7000-8000-"
+        "0000000000dd', '" OWNER "', 'Gone', 'male', '1950-01-01', 'none', "
+        "'440983102201')");
+    sql("DELETE FROM clients WHERE name = 'Gone'");
+    long long out0 = count("SELECT count(*) FROM _sw_outbox");
+    update_mode = 1;
+    /* A header naming only some columns: A's phone changes (normalised),
+     * its ethnicity is set; a new row on the next line needs every
+     * required column and lacks them. */
+    int rc = import_str("clients",
+                        "id,phone,ethnicity\n" CLIENT_A
+                        ",139 0000 1111,Han\n,13900001111,Han\n",
+                        &s, &res, &err);
+    ck_assert_int_eq(rc, SWLOG_EINVAL);
+    ck_assert_ptr_nonnull(find_issue(&s, 3, "name"));
+    ck_assert_ptr_null(find_issue(&s, 2, "name"));
+    ck_assert_int_eq(count("SELECT count(*) FROM _sw_outbox"), out0);
+    rc = import_str("clients",
+                    "id,phone,ethnicity\n" CLIENT_A ",139 0000 1111,Han\n",
+                    &s, &res, &err);
+    ck_assert_msg(rc == SWLOG_OK, "%s / %s", err.msg,
+                  s.n ? s.is[0].msg : "");
+    ck_assert_uint_eq(res.updated, 1);
+    ck_assert_uint_eq(res.inserted, 0);
+    ck_assert_str_eq(text("SELECT phone || ' ' || ethnicity || ' ' || name || "
+                          "' ' || id_number FROM clients WHERE id = '"
+                          CLIENT_A "'"),
+                     "+8613900001111 Han A " ID_M_1950);
+    /* Captured as one update of the two columns. */
+    ck_assert_int_eq(count("SELECT count(*) FROM _sw_outbox"), out0 + 1);
+    ck_assert_int_eq(count("SELECT kind FROM _sw_outbox ORDER BY hlc DESC "
+                           "LIMIT 1"),
+                     2);
+    /* The merged row is validated: an empty phone (NULL) leaves
+     * phone_owner set without a phone; a wrong gender clashes with the
+     * stored ID number. */
+    rc = import_str("clients",
+                    "id,phone,gender\n" CLIENT_A ",,female\n", &s, &res,
+                    &err);
+    ck_assert_int_eq(rc, SWLOG_EINVAL);
+    ck_assert_ptr_nonnull(find_issue(&s, 2, "phone_owner"));
+    ck_assert_ptr_nonnull(find_issue(&s, 2, "id_number"));
+    /* New and existing rows mix; a deleted row's id and an id twice in the
+     * file are still refused. */
+    rc = import_str("clients",
+                    "id,owner_unit_id,name,gender,birth_date,id_type,"
+                    "village_code\n" CLIENT_A "," OWNER
+                    ",A2,male,1950-03-07,resident_id,440983102201\n" CLIENT_B
+                    "," OWNER ",B,female,1960-01-01,none,440983102201\n",
+                    &s, &res, &err);
+    ck_assert_msg(rc == SWLOG_OK, "%s / %s", err.msg,
+                  s.n ? s.is[0].msg : "");
+    ck_assert_uint_eq(res.updated, 1);
+    ck_assert_uint_eq(res.inserted, 1);
+    ck_assert_str_eq(text("SELECT name FROM clients WHERE id = '" CLIENT_A
+                          "'"),
+                     "A2");
+    rc = import_str("clients",
+                    "id,name\n0190a1b2-0000-7000-8000-0000000000dd,X\n"
+                    CLIENT_B ",B2\n" CLIENT_B ",B3\n",
+                    &s, &res, &err);
+    ck_assert_int_eq(rc, SWLOG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(find_issue(&s, 2, "id")->msg, "deleted"));
+    ck_assert_ptr_nonnull(strstr(find_issue(&s, 4, "id")->msg, "earlier"));
+    ck_assert_str_eq(text("SELECT name FROM clients WHERE id = '" CLIENT_B
+                          "'"),
+                     "B");
+}
+END_TEST
+
 START_TEST(import_references_earlier_lines)
 {
     issues s;
@@ -777,7 +861,7 @@ START_TEST(import_reports_progress_and_stops_after_too_many_errors)
                                     "440983102201\n",
                               i);
     FILE *f = fmemopen(b, n, "rb");
-    csvimport_opts o = {"p.csv", TODAY, NULL, NULL, on_progress, NULL};
+    csvimport_opts o = {"p.csv", TODAY, NULL, NULL, on_progress, NULL, 0};
     csvimport_result res;
     swlog_error err = {0};
     progress_calls = progress_last = 0;
@@ -805,7 +889,8 @@ START_TEST(import_reports_progress_and_stops_after_too_many_errors)
     /* the sink heard 1,000 problems, then the stop */
     FILE *f2 = fmemopen(b, n, "rb");
     heard_t heard = {0, 0};
-    csvimport_opts o2 = {"q.csv", TODAY, count_stop, &heard, NULL, NULL};
+    csvimport_opts o2 = {"q.csv", TODAY, count_stop, &heard, NULL, NULL,
+                          0};
     ck_assert_int_eq(csvimport_run(rep, schema_find(schema_current(),
                                                     "clients"),
                                    f2, &o2, &res, &err),
@@ -906,6 +991,7 @@ Suite *csvimport_suite(void)
     tcase_add_test(tc, import_integers_and_lists);
     tcase_add_test(tc, import_refuses_duplicate_and_existing_ids);
     tcase_add_test(tc, import_references_earlier_lines);
+    tcase_add_test(tc, import_update_mode_changes_named_columns);
     tcase_add_test(tc, import_header_errors);
     tcase_add_test(tc, import_syntax_error_and_field_count);
     tcase_add_test(tc, import_reports_progress_and_stops_after_too_many_errors);

@@ -93,4 +93,24 @@ fi
 grep -v Secret "$work/bad.csv" >"$work/fixed.csv"
 expect_rc 0 "$agent" import clients "$work/fixed.csv"
 [ "$(q "SELECT count(*) FROM clients")" = 202 ] || fail "fixed file"
+# --update: a file naming id and phone changes one row; without --update
+# the same file is refused (required columns missing), and a full row
+# with an existing id too.
+li=$(q "SELECT id FROM clients WHERE name = 'Li Hua'")
+printf 'id,phone\n%s,139 0000 1111\n' "$li" >"$work/upd.csv"
+expect_rc 3 "$agent" import clients "$work/upd.csv"
+grep -q 'upd.csv:1: owner_unit_id: required column missing' "$work/err" ||
+    fail "header without --update: $(cat "$work/err")"
+{
+    echo "id,owner_unit_id,name,gender,birth_date,id_type,village_code"
+    echo "$li,$owner,Li Hua,male,1950-03-07,none,440983102201"
+} >"$work/again.csv"
+expect_rc 3 "$agent" import clients "$work/again.csv"
+grep -q 'again.csv:2: id: a clients row with this id exists already' \
+    "$work/err" || fail "existing id: $(cat "$work/err")"
+expect_rc 0 "$agent" import clients "$work/upd.csv" --update
+grep -q 'imported 0 clients rows from .*, updated 1' "$work/out" ||
+    fail "update: $(cat "$work/out")"
+[ "$(q "SELECT phone || ' ' || name FROM clients WHERE id = '$li'")" = \
+    "+8613900001111 Li Hua" ] || fail "update wrote the wrong columns"
 echo "test_csv_cli: ok"

@@ -10,7 +10,8 @@
 #include "schema.h"
 
 static const char import_usage[] =
-    "usage: swsync-agent import TABLE FILE [--operator NAME] [--dir DIR]\n"
+    "usage: swsync-agent import TABLE FILE [--update] [--operator NAME]\n"
+    "                           [--dir DIR]\n"
     "\n"
     "Add the rows of a CSV file (UTF-8, comma-separated, first line the\n"
     "column names; swsync-agent template TABLE writes one to fill) to\n"
@@ -24,8 +25,16 @@ static const char import_usage[] =
     "(never the value of a personal column). Otherwise all rows are\n"
     "written in one transaction, recorded under the operator, and sealed\n"
     "and synced like any other change. Import only adds rows: an id that\n"
-    "exists already is refused. Lines starting with # are comments.\n"
+    "exists already is refused, unless --update. Lines starting with # are\n"
+    "comments.\n"
     "\n"
+    "  --update         a line whose id is in TABLE changes that row: the\n"
+    "                   columns of the header take the line's values (an\n"
+    "                   empty field clears one), the others stay; the row\n"
+    "                   is checked as it would then be. The header need not\n"
+    "                   name every required column (new rows still need\n"
+    "                   them). Lines without an id, or with a new one, add\n"
+    "                   rows.\n"
     "  --operator NAME  who is recorded as making the changes (default:\n"
     "                   station.conf's operator, else \"station\")\n"
     "  --dir DIR        the station folder (else $SWSYNC_DIR, else .)\n"
@@ -77,12 +86,14 @@ static void show_progress(uint64_t lines, uint64_t bytes, void *ctx)
 int cmd_import(int argc, char **argv)
 {
     const char *pos[2], *op = NULL;
+    int update = 0;
     size_t npos;
     if (cli_want_help(argc, argv, import_usage))
         return CLI_OK;
     const char *dir = cli_dir(&argc, argv);
-    cli_opt opts[] = {{"operator", CLI_VALUE, &op}};
-    int rc = cli_parse("import", argc, argv, opts, 1, pos, 2, &npos);
+    cli_opt opts[] = {{"operator", CLI_VALUE, &op},
+                      {"update", CLI_FLAG, &update}};
+    int rc = cli_parse("import", argc, argv, opts, 2, pos, 2, &npos);
     if (rc != CLI_OK)
         return rc;
     if (npos != 2)
@@ -117,8 +128,8 @@ int cmd_import(int argc, char **argv)
     snprintf(what, sizeof what, "importing %.40s, lines", source);
     cli_progress_start(&prog, what, 0);
     sink_ctx sc = {source, &prog};
-    csvimport_opts io = {source, NULL, print_issue, &sc, show_progress,
-                         &prog};
+    csvimport_opts io = {source,        NULL,  print_issue, &sc,
+                         show_progress, &prog, update};
     csvimport_result res;
     rc = csvimport_run(st.r, t, in, &io, &res, &err);
     cli_progress_end(&prog);
@@ -135,6 +146,8 @@ int cmd_import(int argc, char **argv)
                             "import again");
     printf("imported %llu %s rows from %s", (unsigned long long)res.inserted,
            t->name, source);
+    if (update)
+        printf(", updated %llu", (unsigned long long)res.updated);
     if (res.warnings > 0)
         printf(" (%llu warnings to review)",
                (unsigned long long)res.warnings);
