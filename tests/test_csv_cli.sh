@@ -47,7 +47,8 @@ id,level,name,unit_code,division_code,division_code_year,status
 $owner,provincial_hub,P,44,440000,2024,active
 EOF
 expect_rc 0 "$agent" import org_units "$work/units.csv"
-grep -q 'imported 1 org_units rows' "$work/out" || fail "units: $(cat "$work/out")"
+grep -q 'imported 1 org_units rows' "$work/out" ||
+    fail "units: $(cat "$work/out")"
 
 # The template filled: its two lines, then rows under the header.
 {
