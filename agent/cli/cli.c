@@ -331,6 +331,17 @@ const char *cli_operator(const cli_station *st, const char *opt)
     return CLI_DEFAULT_OPERATOR;
 }
 
+int cli_operator_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > SWLOG_MAX_AUTHOR || s[0] == ' ' || s[n - 1] == ' ')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
 /* ---- key ---------------------------------------------------------------- */
 
 int cli_station_key(const cli_station *st, keyfile_key **out,

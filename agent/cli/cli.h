@@ -69,6 +69,9 @@ int cli_conf_parse(const char *text, size_t len, const char *name,
  * CLI_DEFAULT_OPERATOR). */
 #define CLI_DEFAULT_OPERATOR "station"
 const char *cli_operator(const cli_station *st, const char *opt);
+/* An operator name: 1..SWLOG_MAX_AUTHOR bytes, no control characters, no
+ * space at either end (station.conf trims them). */
+int cli_operator_ok(const char *name);
 
 /* The station's secret key from its key file; a sealed file's passphrase
  * from $SWSYNC_PASSPHRASE_FILE / the terminal (never echoed, never
@@ -126,6 +129,8 @@ int cli_path(char out[CLI_PATH_MAX], const char *dir, const char *name);
 /* Milliseconds since the Unix epoch (wall clock) / a monotonic clock. */
 int64_t cli_now_ms(void);
 int64_t cli_mono_ms(void);
+/* What to do when sealing (or the key) fails with code, or NULL. */
+const char *cli_seal_hint(int code);
 /* "2026-11-23T03:50:12.345Z" from Unix ms into out[32]. */
 void cli_time_text(int64_t ms, char out[32]);
 

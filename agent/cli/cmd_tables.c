@@ -71,9 +71,10 @@ int cmd_tables(int argc, char **argv)
             p += t->columns[j].sens != SCHEMA_PLAIN;
             req += t->columns[j].presence == SCHEMA_REQUIRED;
         }
-        printf("%-26s %-20s %2zu columns, %2zu required, %2zu personal or "
-               "sensitive\n",
-               t->name, t->label, t->ncolumns, req, p);
+        /* The label last: CJK text is wider than its bytes. */
+        printf("%-24s %2zu columns, %2zu required, %2zu personal or "
+               "sensitive  %s\n",
+               t->name, t->ncolumns, req, p, t->label);
     }
     return CLI_OK;
 }

@@ -9,8 +9,18 @@
 /* One line per command: X(name on the command line, function, summary).
  * Adding a command = a cmd_<name>.c file (globbed by CMake) + one line. */
 #define CLI_COMMANDS(X)                                                      \
-    X("tables", cmd_tables, "list the tables and their columns")            \
-    X("import", cmd_import, "add rows to a table from a CSV file")         \
+    X("init", cmd_init, "create a station folder (key, replica, config)")   \
+    X("tables", cmd_tables, "list the tables and their columns")             \
+    X("add", cmd_add, "add a record (validated)")                            \
+    X("change", cmd_change, "change columns of a record (validated)")        \
+    X("show", cmd_show, "show one record, every column")                     \
+    X("list", cmd_list, "list records (no personal or sensitive columns)")   \
+    X("remove", cmd_remove, "delete a record")                               \
+    X("seal", cmd_seal, "sign pending changes into the station's log")      \
+    X("status", cmd_status, "pending changes, the feed's head, problems")    \
+    X("history", cmd_history, "every signed change to one record")          \
+    X("export", cmd_export, "write the station's frames to a bundle file")  \
+    X("import", cmd_import, "add rows to a table from a CSV file")           \
     X("template", cmd_template, "write a table's CSV template for import")
 
 #define DECLARE(name, fn, summary) int fn(int argc, char **argv);
