@@ -20,7 +20,9 @@
     X("status", cmd_status, "pending changes, the feed's head, problems")    \
     X("history", cmd_history, "every signed change to one record")          \
     X("export", cmd_export, "write the station's frames to a bundle file")   \
-    X("import-bundle", cmd_import_bundle, "merge a bundle from the county hub")
+    X("import-bundle", cmd_import_bundle, "merge a bundle from the county hub") \
+    X("import", cmd_import, "add rows to a table from a CSV file")           \
+    X("template", cmd_template, "write a table's CSV template for import")
 
 #define DECLARE(name, fn, summary) int fn(int argc, char **argv);
 CLI_COMMANDS(DECLARE)

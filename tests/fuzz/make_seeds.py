@@ -6,8 +6,9 @@ build/tools/swsync-example writes. Nothing binary is committed.
 
 usage: make_seeds.py --out DIR [--vectors FILE] [--log FILE]...
 
-Writes DIR/<target>/<sha1 of content> for the targets fuzz_frame, fuzz_log
-and fuzz_varint. Each frame or log seed is written once per useful mode byte
+Writes DIR/<target>/<sha1 of content> for the targets fuzz_frame, fuzz_log,
+fuzz_varint and fuzz_csv (CSV texts written below, each behind the limit
+bytes 0x07 and 0x81 that fuzz_csv reads first). Each frame or log seed is written once per useful mode byte
 (the first input byte of those targets; see their opening comments). A
 missing vectors file is not an error: the vectors may not exist yet.
 """
@@ -81,6 +82,24 @@ def unhex(s):
         return None
 
 
+CSV_SEEDS = [
+    b"id,name,gender\r\n,Li,male\r\n",
+    b"\xef\xbb\xbfa,b\nc,d",
+    b"# guide, \"x\"\na,\"b,c\",\"d\"\"e\"\n\n\"x\ny\",z\r\n",
+    b",,\n\"\",a\n",
+    "\u4e2d\u6587,\u00e9\n".encode("utf-8"),
+    b"a,b\nab\"c,d\n",           # stray quote
+    b"\"a\"b\n",                  # text after a closing quote
+    b"a,b\n\"open\nmore",         # quote never closed
+    b"a\rb\n",                     # bare CR
+    b"a,\x00b\n",                  # NUL
+    b"\xc3\x28\n\xed\xa0\x80\n",    # invalid UTF-8, surrogate
+    b"a\xe4\xb8",                  # truncated at the end
+    b"1,2,3,4,5,6,7,8,9,10,11,12\n",
+    b"x" * 50 + b"\n",
+]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True)
@@ -128,7 +147,12 @@ def main():
               "ffffffffffffffffff02", "80"):
         write(args.out, "fuzz_varint", bytes.fromhex(h))
 
-    for target in ("fuzz_frame", "fuzz_log", "fuzz_varint"):
+    # CSV import's reader (agent/csv.h): accepted forms and every refusal.
+    for text in CSV_SEEDS:
+        for mode in (0x07, 0x81):
+            write(args.out, "fuzz_csv", bytes([mode]) + text)
+
+    for target in ("fuzz_frame", "fuzz_log", "fuzz_varint", "fuzz_csv"):
         d = os.path.join(args.out, target)
         n = len(os.listdir(d)) if os.path.isdir(d) else 0
         print("make_seeds: %-12s %d seeds" % (target, n))
