@@ -95,6 +95,7 @@ class Hub:
             self.refuse.add((bytes.fromhex(f), int(s)))
         self.busy = args.busy
         self.pushes = 0
+        self.push_times = []
 
     def checkpoint(self):
         """Sign a checkpoint over the leaves so far (FORMAT §7.5)."""
@@ -202,7 +203,8 @@ class Hub:
             return
         st = {"feeds": {f.hex(): [i.hex() for i in ids]
                         for f, ids in self.feeds.items()},
-              "accepts": self.accepts, "pushes": self.pushes}
+              "accepts": self.accepts, "pushes": self.pushes,
+              "push_times": self.push_times}
         tmp = self.args.state_file + ".tmp"
         with open(tmp, "w") as f:
             json.dump(st, f)
@@ -262,6 +264,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                      "message": self.path})
         with hub.lock:
             hub.pushes += 1
+            hub.push_times.append(time.time())
             if hub.busy > 0:
                 hub.busy -= 1
                 hub.dump()

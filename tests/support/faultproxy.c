@@ -13,6 +13,8 @@
  *   --delay-ms D   sleep D ms before forwarding each chunk
  *   --faulty K     faults apply to the first K connections only (default:
  *                  all); later ones are forwarded cleanly
+ *   --stats FILE   append "up down" (bytes) of each connection that ends
+ *   --stall-file F create F when a connection stalls
  * Byte counts are per connection. The listening port is written to FILE
  * (via a rename, so a reader never sees half a number). Runs until killed. */
 #include <arpa/inet.h>
@@ -37,9 +39,17 @@ typedef struct conn {
 
 static long long cut_up = -1, cut_down = -1, stall_down = -1;
 static long delay_ms;
+static const char *stats_file, *stall_file;
 
 static void drop(conn *k)
 {
+    if (stats_file != NULL && k->c >= 0) {
+        FILE *f = fopen(stats_file, "a");
+        if (f != NULL) {
+            fprintf(f, "%llu %llu\n", k->up, k->down);
+            fclose(f);
+        }
+    }
     if (k->c >= 0)
         close(k->c);
     if (k->s >= 0)
@@ -98,8 +108,12 @@ static void pump(conn *k, int up)
     }
     if (cut >= 0 && *count >= (unsigned long long)cut)
         drop(k);
-    else if (stall >= 0 && *count >= (unsigned long long)stall)
+    else if (stall >= 0 && *count >= (unsigned long long)stall) {
         k->stalled = 1;
+        FILE *f = stall_file != NULL ? fopen(stall_file, "w") : NULL;
+        if (f != NULL)
+            fclose(f);
+    }
 }
 
 int main(int argc, char **argv)
@@ -120,6 +134,10 @@ int main(int argc, char **argv)
             stall_down = atoll(v);
         else if (strcmp(a, "--delay-ms") == 0)
             delay_ms = atol(v);
+        else if (strcmp(a, "--stats") == 0)
+            stats_file = v;
+        else if (strcmp(a, "--stall-file") == 0)
+            stall_file = v;
         else if (strcmp(a, "--faulty") == 0)
             faulty = atoi(v);
         else
