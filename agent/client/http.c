@@ -239,9 +239,10 @@ int http_request(http_client *h, const char *url, const char *content_type,
         ret = swlog_fail(err, CLIENT_EPROTO, 0, "the answer of %s is larger "
                          "than %zu bytes", url, max_resp);
     } else if (cc != CURLE_OK) {
-        ret = swlog_fail(err, cc == CURLE_SSL_CONNECT_ERROR ? CLIENT_ETLS
-                                                            : CLIENT_ENET,
-                         0, "%s: %s", url, why);
+        /* A handshake cut short (CURLE_SSL_CONNECT_ERROR) is a link
+         * failure like any other cut; only a certificate that does not
+         * verify is CLIENT_ETLS. */
+        ret = swlog_fail(err, CLIENT_ENET, 0, "%s: %s", url, why);
     }
     if (ret != SWLOG_OK) {
         free(dl.p);
