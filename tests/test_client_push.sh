@@ -51,7 +51,7 @@ echo "== wrong CA: refused, nothing marked"
     >"$T/out" 2>&1 && fail "sync with the wrong CA succeeded"
 cat "$T/out"
 grep -q "result: CLIENT_ETLS" "$T/out" || fail "no TLS error"
-grep -q "not trusted with CA file" "$T/out" || fail "unclear TLS message"
+grep -q "TLS: hub certificate not trusted" "$T/out" || fail "unclear TLS message"
 [ "$(sqlv "$T/s2.db" "SELECT count(*) FROM _sw_sync WHERE acked_seq > 0")" = 0 ] ||
     fail "something marked after a TLS failure"
 [ "$(sqlv "$T/s2.db" "SELECT count(*) FROM _sw_sync_hub")" = 0 ] ||

@@ -19,7 +19,9 @@
     X("seal", cmd_seal, "sign pending changes into the station's log")      \
     X("status", cmd_status, "pending changes, the feed's head, problems")    \
     X("history", cmd_history, "every signed change to one record")          \
-    X("export", cmd_export, "write the station's frames to a bundle file")
+    X("export", cmd_export, "write the station's frames to a bundle file") \
+    X("sync", cmd_sync, "send sealed frames to the hub, keep receipts")     \
+    X("run", cmd_run, "stay in sync with the hub until stopped")
 
 #define DECLARE(name, fn, summary) int fn(int argc, char **argv);
 CLI_COMMANDS(DECLARE)

@@ -233,8 +233,8 @@ int http_request(http_client *h, const char *url, const char *content_type,
                          "to %s", url);
     } else if (cc == CURLE_PEER_FAILED_VERIFICATION ||
                cc == CURLE_SSL_CACERT_BADFILE) {
-        ret = swlog_fail(err, CLIENT_ETLS, 0, "TLS: the hub at %s is not "
-                         "trusted with CA file %s: %s", url, h->ca_file, why);
+        ret = swlog_fail(err, CLIENT_ETLS, 0, "TLS: hub certificate not "
+                         "trusted: %s (CA file %s; %s)", why, h->ca_file, url);
     } else if (cc == CURLE_WRITE_ERROR && dl.too_big) {
         ret = swlog_fail(err, CLIENT_EPROTO, 0, "the answer of %s is larger "
                          "than %zu bytes", url, max_resp);
