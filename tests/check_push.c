@@ -38,36 +38,74 @@ static void fixture_init(fixture *f)
     f->size = PRIOR + N;
 }
 
-/* A push answer: frames 0..n_ok-1 accepted, then status `rest` for the
- * others; the checkpoint signed with sk over all leaves. tamper: 1 flips a
- * proof byte, 2 names leaf == size, 3 drops the checkpoint, 4 gives a
- * wrong seq, 5 a proof of 65 hashes. */
+/* A push answer in the hub's form (agent/hub/hub_push.c): frames
+ * 0..n_ok-1 acknowledged (the first a duplicate), then status `rest` for
+ * the others; the receipt's checkpoint signed with sk over all leaves.
+ * tamper: 1 flips a proof byte, 2 names leaf == size, 3 drops the receipt,
+ * 4 gives a wrong seq, 5 a path of 65 hashes, 6 a root that is not the
+ * checkpoint's, 7 leaves out the proof of result 2, 8 names another hub,
+ * 9 gives result 1 index 7. */
 static char *answer(const fixture *f, int n_ok, const char *rest,
                     const uint8_t *sk, int tamper)
 {
     size_t cap = 65536, at = 0;
     char *out = malloc(cap);
+    char fh[65], ih[65], ph[65];
     swlog_error err = {0};
+    swlog_hex(f->feed, 32, fh);
     at += (size_t)snprintf(out + at, cap - at, "{\"results\":[");
     for (int i = 0; i < N; i++) {
-        char fh[65], ih[65];
-        swlog_hex(f->feed, 32, fh);
         swlog_hex(f->id[i], 32, ih);
-        at += (size_t)snprintf(out + at, cap - at,
-                               "%s{\"feed\":\"%s\",\"seq\":%llu,\"id\":\"%s\"",
-                               i ? "," : "", fh,
-                               (unsigned long long)(f->seq[i] +
-                                                    (tamper == 4 && i == 2)),
-                               ih);
-        if (i >= n_ok) {
+        at += (size_t)snprintf(
+            out + at, cap - at,
+            "%s{\"index\":%d,\"feed\":\"%s\",\"seq\":%llu,\"id\":\"%s\"",
+            i ? "," : "", tamper == 9 && i == 1 ? 7 : i, fh,
+            (unsigned long long)(f->seq[i] + (tamper == 4 && i == 2)), ih);
+        if (i >= n_ok)
             at += (size_t)snprintf(out + at, cap - at, ",\"status\":\"%s\","
                                    "\"error\":\"clock_skew\",\"message\":"
                                    "\"hlc 3 days ahead\"}", rest);
-            continue;
-        }
+        else
+            at += (size_t)snprintf(out + at, cap - at, ",\"status\":\"%s\","
+                                   "\"leaf\":%llu}",
+                                   i == 0 ? "duplicate" : "accepted",
+                                   (unsigned long long)(
+                                       tamper == 2 && i == 0 ? f->size
+                                                             : PRIOR + (uint64_t)i));
+    }
+    at += (size_t)snprintf(out + at, cap - at, "],\"receipt\":");
+    if (tamper == 3 || n_ok == 0) {
+        snprintf(out + at, cap - at, "null}");
+        return out;
+    }
+    uint8_t root[32];
+    swlog_buf ck;
+    swlog_buf_init(&ck);
+    swlog_head h = {4, {0}, (uint64_t)1795392000000ull << 16};
+    memset(h.prev, 0x11, 32);
+    ck_assert_int_eq(swlog_merkle_root((const uint8_t(*)[32])f->leaves,
+                                       f->size, root, &err), SWLOG_OK);
+    ck_assert_int_eq(swlog_checkpoint_encode(sk, &h, f->size, root, &ck,
+                                             &err), SWLOG_OK);
+    char *hex = malloc(2 * ck.len + 1);
+    swlog_hex(ck.p, ck.len, hex);
+    swlog_hex(tamper == 8 ? f->other_pk : f->hub_pk, 32, ph);
+    if (tamper == 6)
+        root[0] ^= 1;
+    char rh[65];
+    swlog_hex(root, 32, rh);
+    at += (size_t)snprintf(out + at, cap - at, "{\"hub\":\"%s\","
+                           "\"checkpoint\":\"%s\",\"tree_size\":%llu,"
+                           "\"root\":\"%s\",\"proofs\":[", ph, hex,
+                           (unsigned long long)f->size, rh);
+    free(hex);
+    swlog_buf_clear(&ck);
+    for (int i = 0; i < n_ok; i++) {
         uint8_t proof[SWLOG_MAX_PROOF][32];
         size_t plen;
         uint64_t leaf = PRIOR + (uint64_t)i;
+        if (tamper == 7 && i == 2)
+            continue;
         ck_assert_int_eq(swlog_merkle_inclusion(
                              (const uint8_t(*)[32])f->leaves, f->size, leaf,
                              proof, &plen, &err), SWLOG_OK);
@@ -75,38 +113,19 @@ static char *answer(const fixture *f, int n_ok, const char *rest,
             proof[0][5] ^= 1;
         if (tamper == 2 && i == 0)
             leaf = f->size;
-        at += (size_t)snprintf(out + at, cap - at, ",\"status\":\"%s\","
-                               "\"leaf\":%llu,\"proof\":[",
-                               i == 0 ? "duplicate" : "accepted",
-                               (unsigned long long)leaf);
+        swlog_hex(f->id[i], 32, ih);
+        at += (size_t)snprintf(out + at, cap - at, "%s{\"index\":%d,\"id\":"
+                               "\"%s\",\"leaf\":%llu,\"path\":[",
+                               i ? "," : "", i, ih, (unsigned long long)leaf);
         size_t reps = tamper == 5 ? 65 : plen;
         for (size_t k = 0; k < reps; k++) {
-            char ph[65];
             swlog_hex(proof[k % plen], 32, ph);
             at += (size_t)snprintf(out + at, cap - at, "%s\"%s\"",
                                    k ? "," : "", ph);
         }
         at += (size_t)snprintf(out + at, cap - at, "]}");
     }
-    at += (size_t)snprintf(out + at, cap - at, "]");
-    if (tamper != 3) {
-        uint8_t root[32];
-        swlog_buf ck;
-        swlog_buf_init(&ck);
-        swlog_head h = {4, {0}, (uint64_t)1795392000000ull << 16};
-        memset(h.prev, 0x11, 32);
-        ck_assert_int_eq(swlog_merkle_root((const uint8_t(*)[32])f->leaves,
-                                           f->size, root, &err), SWLOG_OK);
-        ck_assert_int_eq(swlog_checkpoint_encode(sk, &h, f->size, root, &ck,
-                                                 &err), SWLOG_OK);
-        char *hex = malloc(2 * ck.len + 1);
-        swlog_hex(ck.p, ck.len, hex);
-        at += (size_t)snprintf(out + at, cap - at, ",\"checkpoint\":\"%s\"",
-                               hex);
-        free(hex);
-        swlog_buf_clear(&ck);
-    }
-    snprintf(out + at, cap - at, "}");
+    snprintf(out + at, cap - at, "]}}");
     return out;
 }
 
@@ -154,7 +173,7 @@ START_TEST(refused_frame_stops_the_prefix)
     ck_assert_str_eq(a.message, "hlc 3 days ahead");
     free(j);
     /* Nothing acknowledged: no checkpoint needed. */
-    j = answer(&f, 0, "gap", f.hub_sk, 3);
+    j = answer(&f, 0, "refused", f.hub_sk, 3);
     ck_assert_int_eq(verify(&f, j, &a, items, &err), SWLOG_OK);
     ck_assert_uint_eq(a.n_ok, 0);
     ck_assert_uint_eq(a.bad, 0);
@@ -167,9 +186,13 @@ static const struct {
 } bad[] = {
     {1, 0, CLIENT_ERECEIPT}, /* a proof hash flipped */
     {2, 0, CLIENT_ERECEIPT}, /* leaf index outside the tree */
-    {3, 0, CLIENT_EPROTO},   /* no checkpoint */
+    {3, 0, CLIENT_EPROTO},   /* no receipt */
     {4, 0, CLIENT_EPROTO},   /* a result names another seq */
-    {5, 0, CLIENT_EPROTO},   /* a proof longer than MAX_PROOF */
+    {5, 0, CLIENT_EPROTO},   /* a path longer than MAX_PROOF */
+    {6, 0, CLIENT_ERECEIPT}, /* the stated root is not the signed one */
+    {7, 0, CLIENT_ERECEIPT}, /* an acknowledged frame without a proof */
+    {8, 0, CLIENT_ERECEIPT}, /* the receipt names another hub */
+    {9, 0, CLIENT_EPROTO},   /* results out of order */
     {0, 1, CLIENT_ERECEIPT}, /* signed by another key */
 };
 

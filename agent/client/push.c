@@ -31,21 +31,31 @@ int push_body_add(swlog_buf *out, const uint8_t salt[SWLOG_SALT_BYTES],
     return SWLOG_OK;
 }
 
-/* The checkpoint of a receipt: decoded with its signature, signed by the
- * hub we expect (FORMAT §7.5). */
-static int read_checkpoint(const json_doc *d, int tok,
+/* The receipt's checkpoint: decoded with its signature, signed by the hub
+ * we expect (FORMAT §7.5), and the same size and root as the receipt
+ * states. */
+static int read_checkpoint(const json_doc *d, int rcpt,
                            const uint8_t hub_key[SWLOG_PUBKEY_BYTES],
                            push_answer *a, swlog_frame *f, swlog_error *err)
 {
+    int tok = json_member(d, rcpt, "checkpoint");
+    uint8_t hub[SWLOG_PUBKEY_BYTES], root[SWLOG_HASH_BYTES];
+    uint64_t size;
     if (json_type_of(d, tok) != JSON_STRING || d->t[tok].len % 2 != 0 ||
         d->t[tok].len > 2 * PUSH_MAX_CHECKPOINT)
         return swlog_fail(err, CLIENT_EPROTO, 0, "push answer: the receipt's "
                           "checkpoint is missing or not hex of at most %u "
                           "bytes", PUSH_MAX_CHECKPOINT);
     size_t n = d->t[tok].len / 2;
-    if (json_hex(d, tok, a->ckpt_buf, n) != SWLOG_OK)
-        return swlog_fail(err, CLIENT_EPROTO, 0, "push answer: the receipt's "
-                          "checkpoint is not lowercase hex");
+    if (json_hex(d, tok, a->ckpt_buf, n) != SWLOG_OK ||
+        json_hex(d, json_member(d, rcpt, "hub"), hub, sizeof hub) ||
+        json_hex(d, json_member(d, rcpt, "root"), root, sizeof root) ||
+        json_u64(d, json_member(d, rcpt, "tree_size"), &size))
+        return swlog_fail(err, CLIENT_EPROTO, 0, "push answer: the receipt "
+                          "lacks hub, checkpoint, tree_size or root in hex");
+    if (memcmp(hub, hub_key, SWLOG_PUBKEY_BYTES) != 0)
+        return swlog_fail(err, CLIENT_ERECEIPT, 0, "receipt: it names "
+                          "another hub key than the one expected");
     swlog_error ferr = {0};
     if (swlog_frame_decode(a->ckpt_buf, n, 0, f, &ferr) != SWLOG_OK)
         return swlog_fail(err, CLIENT_ERECEIPT, ferr.offset, "receipt: the "
@@ -63,10 +73,49 @@ static int read_checkpoint(const json_doc *d, int tok,
                           "is signed by %.16s…, not by the hub's key %.16s…",
                           got, want);
     }
+    if (f->u.checkpoint.tree_size != size ||
+        memcmp(f->u.checkpoint.root, root, SWLOG_HASH_BYTES) != 0)
+        return swlog_fail(err, CLIENT_ERECEIPT, 0, "receipt: tree_size or "
+                          "root differ from the signed checkpoint's");
     a->ckpt = a->ckpt_buf;
     a->ckpt_len = n;
-    a->tree_size = f->u.checkpoint.tree_size;
+    a->tree_size = size;
     memcpy(a->ckpt_id, f->id, SWLOG_HASH_BYTES);
+    return SWLOG_OK;
+}
+
+/* One result: the frame it names must be the one sent at that index. */
+static int read_result(const json_doc *d, int it, size_t i,
+                       const uint8_t feed[SWLOG_PUBKEY_BYTES], uint64_t seq,
+                       const uint8_t id[SWLOG_HASH_BYTES], char *status,
+                       size_t cap, swlog_error *err)
+{
+    uint8_t got_feed[SWLOG_PUBKEY_BYTES], got_id[SWLOG_HASH_BYTES];
+    uint64_t idx, got_seq;
+    if (json_u64(d, json_member(d, it, "index"), &idx) || idx != i ||
+        json_string(d, json_member(d, it, "status"), status, cap))
+        return swlog_fail(err, CLIENT_EPROTO, 0, "push answer: result %zu "
+                          "lacks its index or status", i);
+    /* A frame the hub could not decode has no feed or id in its result;
+     * ours always decode, but a refusal is taken as it comes. */
+    int acked = strcmp(status, "accepted") == 0 ||
+                strcmp(status, "duplicate") == 0;
+    int f = json_member(d, it, "feed"), s = json_member(d, it, "seq"),
+        k = json_member(d, it, "id");
+    if ((acked || f >= 0) &&
+        (json_hex(d, f, got_feed, sizeof got_feed) ||
+         memcmp(got_feed, feed, SWLOG_PUBKEY_BYTES) != 0))
+        return swlog_fail(err, CLIENT_EPROTO, 0, "push answer: result %zu "
+                          "names another feed", i);
+    if ((acked || s >= 0) && (json_u64(d, s, &got_seq) || got_seq != seq))
+        return swlog_fail(err, CLIENT_EPROTO, 0, "push answer: result %zu "
+                          "names another seq than %llu", i,
+                          (unsigned long long)seq);
+    if ((acked || k >= 0) && (json_hex(d, k, got_id, sizeof got_id) ||
+                              memcmp(got_id, id, SWLOG_HASH_BYTES) != 0))
+        return swlog_fail(err, CLIENT_EPROTO, 0, "push answer: result %zu "
+                          "names another frame id than seq %llu's", i,
+                          (unsigned long long)seq);
     return SWLOG_OK;
 }
 
@@ -79,6 +128,9 @@ int push_answer_verify(const char *json, size_t len,
 {
     json_doc d;
     swlog_frame ck;
+    if (n > PUSH_MAX_FRAMES)
+        return swlog_fail(err, SWLOG_EARG, 0, "more than %u frames in a "
+                          "batch", PUSH_MAX_FRAMES);
     int rc = json_parse(&d, json, len, err);
     if (rc != SWLOG_OK)
         return swlog_fail(err, CLIENT_EPROTO, 0, "push answer is not JSON");
@@ -92,25 +144,11 @@ int push_answer_verify(const char *json, size_t len,
     }
     int it = res + 1;
     for (size_t i = 0; i < n; i++, it = (int)d.t[it].end) {
-        uint8_t got_feed[SWLOG_PUBKEY_BYTES], got_id[SWLOG_HASH_BYTES];
-        uint64_t got_seq;
         char status[16];
-        if (json_hex(&d, json_member(&d, it, "feed"), got_feed, 32) ||
-            json_u64(&d, json_member(&d, it, "seq"), &got_seq) ||
-            json_hex(&d, json_member(&d, it, "id"), got_id, 32) ||
-            json_string(&d, json_member(&d, it, "status"), status,
-                        sizeof status)) {
-            rc = swlog_fail(err, CLIENT_EPROTO, 0, "push answer: result %zu "
-                            "lacks a valid feed, seq, id or status", i);
+        rc = read_result(&d, it, i, feed, seq[i], id[i], status,
+                         sizeof status, err);
+        if (rc != SWLOG_OK)
             goto done;
-        }
-        if (memcmp(got_feed, feed, 32) != 0 || got_seq != seq[i] ||
-            memcmp(got_id, id[i], 32) != 0) {
-            rc = swlog_fail(err, CLIENT_EPROTO, 0, "push answer: result %zu "
-                            "names another frame than seq %llu sent there",
-                            i, (unsigned long long)seq[i]);
-            goto done;
-        }
         int ok = strcmp(status, "accepted") == 0 ||
                  strcmp(status, "duplicate") == 0;
         if (!ok && a->bad == n) {
@@ -126,26 +164,15 @@ int push_answer_verify(const char *json, size_t len,
         if (!ok || a->bad != n)
             continue;
         state_item *x = &items[i];
-        int pr = json_member(&d, it, "proof");
         memset(x, 0, sizeof *x);
         x->seq = seq[i];
-        memcpy(x->id, id[i], 32);
-        if (json_u64(&d, json_member(&d, it, "leaf"), &x->leaf_index) ||
-            json_type_of(&d, pr) != JSON_ARRAY ||
-            d.t[pr].count > SWLOG_MAX_PROOF) {
+        memcpy(x->id, id[i], SWLOG_HASH_BYTES);
+        if (json_u64(&d, json_member(&d, it, "leaf"), &x->leaf_index)) {
             rc = swlog_fail(err, CLIENT_EPROTO, 0, "push answer: result %zu "
-                            "(seq %llu) lacks a leaf index or a proof of at "
-                            "most %u hashes", i, (unsigned long long)seq[i],
-                            SWLOG_MAX_PROOF);
+                            "(seq %llu) lacks its leaf index", i,
+                            (unsigned long long)seq[i]);
             goto done;
         }
-        x->proof_len = d.t[pr].count;
-        for (uint32_t k = 0; k < d.t[pr].count; k++)
-            if (json_hex(&d, json_item(&d, pr, k), x->proof[k], 32)) {
-                rc = swlog_fail(err, CLIENT_EPROTO, 0, "push answer: result "
-                                "%zu: a proof hash is not 64 hex digits", i);
-                goto done;
-            }
         if (strcmp(status, "accepted") == 0)
             a->accepted++;
         else
@@ -154,22 +181,74 @@ int push_answer_verify(const char *json, size_t len,
     }
     if (a->n_ok == 0)
         goto done; /* nothing acknowledged: no receipt needed */
-    rc = read_checkpoint(&d, json_member(&d, 0, "checkpoint"), hub_key, a, &ck,
-                         err);
-    for (size_t i = 0; rc == SWLOG_OK && i < a->n_ok; i++) {
+    int rcpt = json_member(&d, 0, "receipt");
+    if (json_type_of(&d, rcpt) != JSON_OBJECT) {
+        rc = swlog_fail(err, CLIENT_EPROTO, 0, "push answer: %zu frame(s) "
+                        "acknowledged but no receipt", a->n_ok);
+        goto done;
+    }
+    if ((rc = read_checkpoint(&d, rcpt, hub_key, a, &ck, err)) != SWLOG_OK)
+        goto done;
+    /* Proofs: one per acknowledged frame, by index (PROTOCOL §4.4). */
+    int pr = json_member(&d, rcpt, "proofs");
+    if (json_type_of(&d, pr) != JSON_ARRAY || d.t[pr].count > n) {
+        rc = swlog_fail(err, CLIENT_EPROTO, 0, "push answer: the receipt's "
+                        "proofs must be an array of at most %zu", n);
+        goto done;
+    }
+    uint8_t have[PUSH_MAX_FRAMES] = {0};
+    for (uint32_t k = 0, p = (uint32_t)pr + 1; k < d.t[pr].count;
+         k++, p = d.t[p].end) {
+        uint64_t idx, leaf;
+        uint8_t pid[SWLOG_HASH_BYTES];
+        int path = json_member(&d, (int)p, "path");
+        if (json_u64(&d, json_member(&d, (int)p, "index"), &idx) ||
+            json_u64(&d, json_member(&d, (int)p, "leaf"), &leaf) ||
+            json_hex(&d, json_member(&d, (int)p, "id"), pid, sizeof pid) ||
+            json_type_of(&d, path) != JSON_ARRAY ||
+            d.t[path].count > SWLOG_MAX_PROOF) {
+            rc = swlog_fail(err, CLIENT_EPROTO, 0, "push answer: proof %u "
+                            "lacks index, leaf, id or a path of at most %u "
+                            "hashes", k, SWLOG_MAX_PROOF);
+            goto done;
+        }
+        if (idx >= a->n_ok)
+            continue; /* after a refusal: not needed for the mark */
+        state_item *x = &items[idx];
+        if (have[idx] || leaf != x->leaf_index ||
+            memcmp(pid, x->id, SWLOG_HASH_BYTES) != 0) {
+            rc = swlog_fail(err, CLIENT_ERECEIPT, 0, "receipt: the proof for "
+                            "result %llu names another frame or leaf, or "
+                            "comes twice", (unsigned long long)idx);
+            goto done;
+        }
+        have[idx] = 1;
+        x->proof_len = d.t[path].count;
+        for (uint32_t h = 0; h < d.t[path].count; h++)
+            if (json_hex(&d, json_item(&d, path, h), x->proof[h],
+                         SWLOG_HASH_BYTES)) {
+                rc = swlog_fail(err, CLIENT_EPROTO, 0, "push answer: a proof "
+                                "hash is not 64 hex digits");
+                goto done;
+            }
+    }
+    for (size_t i = 0; i < a->n_ok; i++) {
         swlog_error perr = {0};
         const state_item *x = &items[i];
-        if (x->leaf_index >= a->tree_size ||
+        if (!have[i] || x->leaf_index >= a->tree_size ||
             swlog_merkle_inclusion_verify(
                 x->id, x->leaf_index, a->tree_size,
                 (const uint8_t(*)[SWLOG_HASH_BYTES])x->proof, x->proof_len,
-                ck.u.checkpoint.root, &perr) != SWLOG_OK)
-            rc = swlog_fail(err, CLIENT_ERECEIPT, 0, "receipt: the inclusion "
-                            "proof of seq %llu (leaf %llu of %llu) does not "
-                            "verify against the checkpoint's root",
+                ck.u.checkpoint.root, &perr) != SWLOG_OK) {
+            rc = swlog_fail(err, CLIENT_ERECEIPT, 0, "receipt: %s of seq %llu "
+                            "(leaf %llu of %llu) against the checkpoint's "
+                            "root", have[i] ? "the inclusion proof does not "
+                            "verify" : "no inclusion proof",
                             (unsigned long long)x->seq,
                             (unsigned long long)x->leaf_index,
                             (unsigned long long)a->tree_size);
+            goto done;
+        }
     }
 done:
     json_clear(&d);

@@ -139,11 +139,12 @@ class Hub:
     def push(self, data):
         bodies = self.frames(data)
         results, fork = [], False
-        for body in bodies:
+        for i, body in enumerate(bodies):
             hl = struct.unpack(">H", body[2:4])[0]
             signer, seq = body[4:36], struct.unpack(">Q", body[36:44])[0]
             prev, fid = body[44:76], H("swsync/frame-id/v1", body[:hl])
-            r = {"feed": signer.hex(), "seq": seq, "id": fid.hex()}
+            r = {"index": i, "feed": signer.hex(), "seq": seq,
+                 "id": fid.hex()}
             results.append(r)
             held = self.feeds.setdefault(signer, [])
             try:
@@ -163,12 +164,14 @@ class Hub:
                 continue
             parked = self.parked.get(signer)
             if parked is not None and seq >= parked:
-                r.update(status="refused" if seq == parked else "gap",
-                         error="refused" if seq == parked else "gap",
-                         message="seq %d of this feed was refused" % parked)
+                r.update(status="refused",
+                         error="clock_skew" if seq == parked else "gap",
+                         message="test: frame refused on purpose"
+                         if seq == parked else
+                         "seq %d of this feed was refused" % parked)
                 continue
             if seq != len(held) + 1 or prev != (held[-1] if held else ZERO):
-                r.update(status="gap", error="gap",
+                r.update(status="refused", error="gap",
                          message="the hub holds seq %d" % len(held))
                 continue
             if (signer, seq) in self.refuse:
@@ -182,20 +185,34 @@ class Hub:
             key = "%s:%d" % (signer.hex(), seq)
             self.accepts[key] = self.accepts.get(key, 0) + 1
             r.update(status="accepted")
+        # The real hub's answer (agent/hub/hub_push.c): results by index,
+        # counts, and a receipt with the checkpoint and a proof per
+        # acknowledged frame.
         answer = {"results": results}
+        for st in ("accepted", "duplicate", "refused", "fork"):
+            answer[st] = sum(1 for r in results if r["status"] == st)
         acked = [r for r in results if r["status"] in ("accepted",
                                                         "duplicate")]
+        answer["receipt"] = None
         if acked:
             ck, size = self.checkpoint()
             tree = self.leaves[:size]
+            proofs = []
             for r in acked:
                 leaf = self.leaf_of[bytes.fromhex(r["id"])]
-                proof = path(leaf, tree)
-                if self.args.bad_proof and proof:
-                    proof[0] = bytes(32)
+                path_ = path(leaf, tree)
+                if self.args.bad_proof and path_:
+                    path_[0] = bytes(32)
                 r["leaf"] = leaf
-                r["proof"] = [p.hex() for p in proof]
-            answer["checkpoint"] = ck.hex()
+                proofs.append({"index": r["index"], "id": r["id"],
+                               "leaf": leaf,
+                               "path": [p.hex() for p in path_]})
+            answer["receipt"] = {"hub": self.pk.hex(), "checkpoint": ck.hex(),
+                                 "tree_size": size,
+                                 "root": mth(tree).hex(), "proofs": proofs}
+        if fork:
+            answer["error"] = "fork"
+            answer["message"] = "frames fork a feed the hub holds"
         return (409 if fork else 200), answer
 
     def dump(self):
