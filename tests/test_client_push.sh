@@ -46,6 +46,11 @@ echo "== a second sync sends nothing"
     >"$T/out" 2>&1 || { cat "$T/out"; fail "second sync"; }
 grep -q "sent 0 " "$T/out" || fail "second sync sent frames"
 
+echo "== a log not created yet (nothing sealed) has no feed to push"
+"$PUSH" --url "$URL" --ca "$T/ca.pem" --state "$T/s1.db" "$T/none.log" \
+    >"$T/out" 2>&1 || { cat "$T/out"; fail "missing log"; }
+grep -q "sync: feeds 0 " "$T/out" || fail "missing log: feeds"
+
 echo "== wrong CA: refused, nothing marked"
 "$PUSH" --url "$URL" --ca "$T/otherca.pem" --state "$T/s2.db" "$T/st.log" \
     >"$T/out" 2>&1 && fail "sync with the wrong CA succeeded"

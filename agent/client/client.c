@@ -209,6 +209,12 @@ static int log_feeds(const char *path, feed_ent **out, size_t *n,
     swlog_log *log;
     feed_ent *v = NULL;
     size_t cnt = 0, cap = 0;
+    struct stat sb;
+    if (stat(path, &sb) != 0 && errno == ENOENT) {
+        *out = NULL; /* nothing sealed yet: no feed to push */
+        *n = 0;
+        return SWLOG_OK;
+    }
     int rc = swlog_log_open(path, SWLOG_READ, &log, err), more;
     if (rc != SWLOG_OK)
         return rc;
