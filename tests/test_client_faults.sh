@@ -117,7 +117,6 @@ wait_file_or_empty() {
     fail "$1 never appeared"
 }
 wait_file_or_empty "$T/sg.stalled"
-sleep 0.3 # let the client enter its wait for the stalled answer
 t0=$(date +%s%N)
 kill -TERM "$CL"
 for i in $(seq 1 50); do kill -0 "$CL" 2>/dev/null || break; sleep 0.1; done
