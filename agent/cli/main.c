@@ -22,7 +22,9 @@
     X("export", cmd_export, "write the station's frames to a bundle file")   \
     X("import-bundle", cmd_import_bundle, "merge a bundle from the county hub") \
     X("import", cmd_import, "add rows to a table from a CSV file")           \
-    X("template", cmd_template, "write a table's CSV template for import")
+    X("template", cmd_template, "write a table's CSV template for import")    \
+    X("sync", cmd_sync, "send sealed frames to the hub, keep receipts")      \
+    X("run", cmd_run, "stay in sync with the hub until stopped")
 
 #define DECLARE(name, fn, summary) int fn(int argc, char **argv);
 CLI_COMMANDS(DECLARE)

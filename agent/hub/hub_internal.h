@@ -1,0 +1,77 @@
+/* What hub.c and hub_push.c share: the hub object and the batch steps. */
+#ifndef HUB_INTERNAL_H
+#define HUB_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "hub.h"
+#include "hub_feeds.h"
+#include "hub_keys.h"
+#include "hub_replica.h"
+#include "hub_store.h"
+#include "keyfile.h"
+
+typedef struct hub_pending {
+    const uint8_t *feed; /* the signer field inside body */
+    const uint8_t *body;
+    size_t len;
+} hub_pending;
+
+struct hub {
+    hub_config cfg;
+    pthread_mutex_t mu; /* one ingest (and one store reader) at a time */
+    hub_store *store;
+    hub_replica *rep;
+    hub_feeds *feeds;
+    hub_keys keys;
+    keyfile_key *key;
+    uint8_t pk[SWLOG_PUBKEY_BYTES];
+    swlog_log *own;      /* the hub key's feed: checkpoints */
+    swlog_head own_next; /* its next frame's seq and prev; hlc: the last */
+    swlog_buf cp;        /* newest checkpoint body */
+    uint64_t cp_size;
+    uint8_t cp_root[SWLOG_HASH_BYTES];
+    int have_cp;
+    hub_pending *pend; /* frames of the open batch to append */
+    size_t npend, cap_pend;
+    uint64_t recovered, recovered_cut; /* frames, by the last recovery */
+};
+
+enum hub_status { HUB_ACCEPTED, HUB_DUPLICATE, HUB_REFUSED, HUB_FORK };
+
+typedef struct hub_outcome {
+    int status; /* enum hub_status */
+    int have_feed, have_id;
+    uint8_t feed[SWLOG_PUBKEY_BYTES];
+    uint64_t seq;
+    uint8_t id[SWLOG_HASH_BYTES];
+    uint64_t leaf; /* accepted, duplicate */
+    const char *error;
+    char message[240];
+} hub_outcome;
+
+uint64_t hub__now_ms(void);
+int hub__parse_feed(const char *hex, uint8_t feed[SWLOG_PUBKEY_BYTES]);
+/* Sign a checkpoint over every leaf unless the newest already covers
+ * them. */
+int hub__checkpoint_sign(hub *h, swlog_error *err);
+/* Ingest frames found in feed files beyond the stored heads. */
+int hub__recover(hub *h, swlog_error *err);
+/* Receipt fields {"hub":..,"checkpoint":..,"tree_size":..,"root":.. (no
+ * closing brace). */
+int hub__receipt_head(hub *h, swlog_buf *out);
+
+int hub__batch_begin(hub *h, swlog_error *err);
+/* Append the pending frames to their feed files, then commit the replica
+ * and the store. On failure everything is rolled back by the caller. */
+int hub__batch_commit(hub *h, swlog_error *err);
+void hub__batch_rollback(hub *h, hub_keys_mark mark);
+/* PROTOCOL §4.2 for one frame inside the open batch. file_off < 0: a pushed
+ * frame, appended at commit; else the frame's offset in its feed file
+ * (recovery). Returns an error only when the hub failed; the frame's
+ * outcome is in *o. */
+int hub__ingest_frame(hub *h, const uint8_t *body, size_t len,
+                      int64_t file_off, hub_outcome *o, swlog_error *err);
+
+#endif

@@ -1,0 +1,62 @@
+/* The hub replica in SQLite: replica.h plus merge.h, one savepoint a frame
+ * (hub_replica.h). */
+#include "hub_replica.h"
+
+#include <stdlib.h>
+
+#include "../error.h"
+
+struct hub_replica {
+    replica *r;
+};
+
+int hub_replica_open(const char *path, hub_replica **out, swlog_error *err)
+{
+    hub_replica *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        return error_set(err, SWLOG_ENOMEM, "out of memory");
+    int rc = replica_open(path, &h->r, err);
+    if (rc != SWLOG_OK) {
+        free(h);
+        return rc;
+    }
+    *out = h;
+    return SWLOG_OK;
+}
+
+void hub_replica_close(hub_replica *h)
+{
+    if (h == NULL)
+        return;
+    replica_close(h->r);
+    free(h);
+}
+
+int hub_replica_begin(hub_replica *h, swlog_error *err)
+{
+    return replica_begin(h->r, err);
+}
+
+int hub_replica_commit(hub_replica *h, swlog_error *err)
+{
+    return replica_commit(h->r, err);
+}
+
+void hub_replica_rollback(hub_replica *h)
+{
+    replica_rollback(h->r);
+}
+
+int hub_replica_merge(hub_replica *h, const swlog_frame *f, merge_stats *st,
+                      swlog_error *err)
+{
+    sqlite3 *db = replica_db(h->r);
+    if (sqlite3_exec(db, "SAVEPOINT hub_frame", NULL, NULL, NULL) !=
+        SQLITE_OK)
+        return error_sqlite(err, db, "savepoint");
+    int rc = merge_changeset(h->r, f, st, err);
+    if (rc != SWLOG_OK)
+        sqlite3_exec(db, "ROLLBACK TO hub_frame", NULL, NULL, NULL);
+    sqlite3_exec(db, "RELEASE hub_frame", NULL, NULL, NULL);
+    return rc;
+}

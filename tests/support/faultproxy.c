@@ -1,0 +1,224 @@
+/* Fault-injecting TCP proxy for the sync tests: forwards connections on
+ * 127.0.0.1 to a target port and, on the connections chosen, cuts them
+ * after N bytes in either direction, stalls them, or delays every chunk.
+ * TLS passes through untouched (the proxy never looks inside).
+ *
+ * usage: swsync_test_faultproxy --target PORT --port-file FILE
+ *          [--cut-up N] [--cut-down N] [--stall-down N] [--delay-ms D]
+ *          [--faulty K]
+ *   --cut-up N     close both sides once N bytes went client -> server
+ *   --cut-down N   close both sides once N bytes went server -> client
+ *   --stall-down N after N bytes server -> client, forward nothing more
+ *                  (either way) but keep the connection open
+ *   --delay-ms D   sleep D ms before forwarding each chunk
+ *   --faulty K     faults apply to the first K connections only (default:
+ *                  all); later ones are forwarded cleanly
+ *   --stats FILE   append "up down" (bytes) of each connection that ends
+ *   --stall-file F create F when a connection stalls
+ * Byte counts are per connection. The listening port is written to FILE
+ * (via a rename, so a reader never sees half a number). Runs until killed. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CONNS 32
+
+typedef struct conn {
+    int c, s;            /* client side, server side; -1 when closed */
+    int faulty, stalled;
+    unsigned long long up, down;
+} conn;
+
+static long long cut_up = -1, cut_down = -1, stall_down = -1;
+static long delay_ms;
+static const char *stats_file, *stall_file;
+
+static void drop(conn *k)
+{
+    if (stats_file != NULL && k->c >= 0) {
+        FILE *f = fopen(stats_file, "a");
+        if (f != NULL) {
+            fprintf(f, "%llu %llu\n", k->up, k->down);
+            fclose(f);
+        }
+    }
+    if (k->c >= 0)
+        close(k->c);
+    if (k->s >= 0)
+        close(k->s);
+    k->c = k->s = -1;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Move bytes from one side to the other, applying the faults. */
+static void pump(conn *k, int up)
+{
+    char buf[16384];
+    int from = up ? k->c : k->s, to = up ? k->s : k->c;
+    unsigned long long *count = up ? &k->up : &k->down;
+    long long cut = k->faulty ? (up ? cut_up : cut_down) : -1;
+    long long stall = k->faulty && !up ? stall_down : -1;
+    if (k->stalled) {
+        /* Nothing is forwarded any more; a side that leaves ends it. */
+        if (read(from, buf, sizeof buf) <= 0)
+            drop(k);
+        return;
+    }
+    size_t want = sizeof buf;
+    if (cut >= 0 && (unsigned long long)cut - *count < want)
+        want = (size_t)((unsigned long long)cut - *count);
+    if (stall >= 0 && (unsigned long long)stall - *count < want)
+        want = (size_t)((unsigned long long)stall - *count);
+    ssize_t r = want > 0 ? read(from, buf, want) : 0;
+    if (r <= 0 && want > 0) {
+        drop(k);
+        return;
+    }
+    if (r > 0) {
+        if (delay_ms > 0) {
+            struct timespec ts = {delay_ms / 1000, delay_ms % 1000 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (write_all(to, buf, (size_t)r) != 0) {
+            drop(k);
+            return;
+        }
+        *count += (unsigned long long)r;
+    }
+    if (cut >= 0 && *count >= (unsigned long long)cut)
+        drop(k);
+    else if (stall >= 0 && *count >= (unsigned long long)stall) {
+        k->stalled = 1;
+        FILE *f = stall_file != NULL ? fopen(stall_file, "w") : NULL;
+        if (f != NULL)
+            fclose(f);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    int target = 0, faulty = -1;
+    const char *port_file = NULL;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const char *a = argv[i], *v = argv[i + 1];
+        if (strcmp(a, "--target") == 0)
+            target = atoi(v);
+        else if (strcmp(a, "--port-file") == 0)
+            port_file = v;
+        else if (strcmp(a, "--cut-up") == 0)
+            cut_up = atoll(v);
+        else if (strcmp(a, "--cut-down") == 0)
+            cut_down = atoll(v);
+        else if (strcmp(a, "--stall-down") == 0)
+            stall_down = atoll(v);
+        else if (strcmp(a, "--delay-ms") == 0)
+            delay_ms = atol(v);
+        else if (strcmp(a, "--stats") == 0)
+            stats_file = v;
+        else if (strcmp(a, "--stall-file") == 0)
+            stall_file = v;
+        else if (strcmp(a, "--faulty") == 0)
+            faulty = atoi(v);
+        else
+            return fprintf(stderr, "faultproxy: unknown option %s\n", a), 2;
+    }
+    if (target <= 0 || port_file == NULL)
+        return fprintf(stderr, "faultproxy: --target and --port-file "
+                               "needed\n"), 2;
+    signal(SIGPIPE, SIG_IGN);
+    int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    struct sockaddr_in a = {0};
+    socklen_t alen = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(ls, (struct sockaddr *)&a, sizeof a) != 0 || listen(ls, 16) != 0 ||
+        getsockname(ls, (struct sockaddr *)&a, &alen) != 0) {
+        perror("faultproxy: listen");
+        return 1;
+    }
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL || fprintf(f, "%d\n", ntohs(a.sin_port)) < 0 ||
+        fclose(f) != 0 || rename(tmp, port_file) != 0) {
+        perror("faultproxy: port file");
+        return 1;
+    }
+    conn conns[MAX_CONNS];
+    for (int i = 0; i < MAX_CONNS; i++)
+        conns[i].c = conns[i].s = -1;
+    int accepted = 0;
+    for (;;) {
+        struct pollfd p[1 + 2 * MAX_CONNS];
+        int who[1 + 2 * MAX_CONNS], n = 0;
+        p[n].fd = ls;
+        p[n].events = POLLIN;
+        who[n++] = -1;
+        for (int i = 0; i < MAX_CONNS; i++) {
+            if (conns[i].c < 0)
+                continue;
+            p[n].fd = conns[i].c;
+            p[n].events = POLLIN;
+            who[n++] = 2 * i;
+            p[n].fd = conns[i].s;
+            p[n].events = POLLIN;
+            who[n++] = 2 * i + 1;
+        }
+        if (poll(p, (nfds_t)n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return 1;
+        }
+        for (int j = 1; j < n; j++) {
+            conn *k = &conns[who[j] / 2];
+            if (k->c < 0 || !(p[j].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            pump(k, who[j] % 2 == 0);
+        }
+        if (p[0].revents & POLLIN) {
+            int c = accept(ls, NULL, NULL);
+            if (c < 0)
+                continue;
+            int slot = -1;
+            for (int i = 0; i < MAX_CONNS && slot < 0; i++)
+                if (conns[i].c < 0)
+                    slot = i;
+            struct sockaddr_in t = {0};
+            t.sin_family = AF_INET;
+            t.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            t.sin_port = htons((unsigned short)target);
+            int s = slot < 0 ? -1 : socket(AF_INET, SOCK_STREAM, 0);
+            if (s < 0 || connect(s, (struct sockaddr *)&t, sizeof t) != 0) {
+                close(c);
+                if (s >= 0)
+                    close(s);
+                continue;
+            }
+            conns[slot] = (conn){c, s, faulty < 0 || accepted < faulty, 0, 0,
+                                 0};
+            accepted++;
+        }
+    }
+}
