@@ -162,7 +162,9 @@ run 2 "unknown table" "$A" add clientz name=x
 has err.txt "clients" "unknown table lists the tables"
 run 2 "unknown column" "$A" add clients nmae=x
 has err.txt "village_code" "unknown column lists the columns"
-run 2 "not COLUMN=VALUE" "$A" add clients name
+run 2 "not COLUMN=VALUE" "$A" add clients name=测试 11010519491231002X
+has err.txt "value 2 is not COLUMN=VALUE" "says which argument"
+hasnt err.txt "11010519491231002X" "without echoing it"
 run 2 "id may not be given" "$A" add clients id=01a2068a-d565-72a3-9147-5de8c008640b
 same "$(q "SELECT count(*) FROM _sw_outbox")" "$outbox0" \
     "refused commands captured nothing"

@@ -528,9 +528,10 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
             continue;
         }
         if (np >= npos_max)
+            /* Not echoed: it may be a value of a personal column. */
             return cli_fail(cmd, CLI_EUSAGE,
-                            "unexpected argument '%.40s' (see swsync-agent "
-                            "%s --help)", a, cmd);
+                            "argument %d is one too many (see swsync-agent "
+                            "%s --help)", i, cmd);
         pos[np++] = a;
     }
     *npos = np;

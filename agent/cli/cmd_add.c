@@ -58,7 +58,7 @@ static int insert(cli_station *s, const rec_row *r, const char *op)
     const schema_table *t = r->t;
     sqlite3 *db = replica_db(s->r);
     swlog_error e = {0};
-    size_t cap = 64 + t->ncolumns * (SWLOG_MAX_NAME + 8);
+    size_t cap = 256 + t->ncolumns * (SWLOG_MAX_NAME + 8);
     char *sql = malloc(cap);
     if (sql == NULL)
         return cli_fail("add", CLI_EFAIL, "out of memory");

@@ -31,7 +31,7 @@ static int update(cli_station *s, const rec_row *r, const unsigned char *cols)
 {
     const schema_table *t = r->t;
     sqlite3 *db = replica_db(s->r);
-    size_t cap = 64 + t->ncolumns * (SWLOG_MAX_NAME + 8);
+    size_t cap = 256 + t->ncolumns * (SWLOG_MAX_NAME + 8);
     char *sql = malloc(cap);
     if (sql == NULL)
         return cli_fail("change", CLI_EFAIL, "out of memory");

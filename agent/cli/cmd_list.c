@@ -66,7 +66,7 @@ int cmd_list(int argc, char **argv)
         return cli_fail_err("list", &e, NULL);
     }
     sqlite3 *db = replica_db(s.r);
-    size_t cap = 128 + t->ncolumns * (SWLOG_MAX_NAME + 4);
+    size_t cap = 256 + t->ncolumns * (SWLOG_MAX_NAME + 4);
     char *sql = malloc(cap);
     rec_row r;
     if (sql == NULL || rec_row_init(&r, t) != 0) {

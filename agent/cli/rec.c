@@ -63,7 +63,7 @@ int rec_row_set(rec_row *r, int i, const char *value)
 int rec_row_load(const char *cmd, sqlite3 *db, rec_row *r, const char *id)
 {
     const schema_table *t = r->t;
-    size_t cap = 64 + t->ncolumns * (SWLOG_MAX_NAME + 4);
+    size_t cap = 256 + t->ncolumns * (SWLOG_MAX_NAME + 4);
     char *sql = malloc(cap);
     if (sql == NULL)
         return -1;
@@ -112,9 +112,10 @@ int rec_assign(const char *cmd, rec_row *r, int nargs, const char *const *args,
         char col[SWLOG_MAX_NAME + 1];
         const char *v;
         if (cli_assignment(args[a], col, &v) != 0)
+            /* Not echoed: it may be a value of a personal column. */
             return cli_fail(cmd, CLI_EUSAGE,
-                            "'%.40s' is not COLUMN=VALUE (quote values with "
-                            "spaces: name='...')", args[a]);
+                            "value %d is not COLUMN=VALUE (quote values "
+                            "with spaces: name='...')", a + 1);
         if (strcmp(col, "id") == 0)
             return cli_fail(cmd, CLI_EUSAGE,
                             "id is set by swsync-agent add and never "
