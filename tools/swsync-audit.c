@@ -387,7 +387,9 @@ static int on_problem(void *ctx, const verify_problem *p)
      * named by the first: a swap or a removed frame breaks the order at
      * two or three places, an altered frame breaks the next one's link. */
     if (s != NULL && s->was_bad && s->prob != 0) {
-        extend(&a->rep.f[s->prob - 1], p->seq);
+        audit_finding *g = &a->rep.f[s->prob - 1];
+        if (g->kind == kind) /* a consequence of another kind is folded */
+            extend(g, p->seq);
         return 0;
     }
     audit_finding g;
@@ -490,7 +492,10 @@ static void hub_checks(audit *a)
                 a->rep.s.checkpoints_matched++;
                 matched = c;
             }
-            if (p != NULL && c->tree_size < p->tree_size) {
+            /* Sizes and roots alone, where no ledger decides: */
+            int ledger = c->state != AUDIT_CP_UNCHECKED ||
+                         (p != NULL && p->state != AUDIT_CP_UNCHECKED);
+            if (!ledger && p != NULL && c->tree_size < p->tree_size) {
                 snprintf(msg, sizeof msg,
                          "this checkpoint says the hub holds %" PRIu64
                          " frames, fewer than the %" PRIu64
@@ -500,7 +505,7 @@ static void hub_checks(audit *a)
                 cp_finding(a, AUDIT_K_CP_INCONSISTENT, c, p, msg);
                 continue;
             }
-            if (p != NULL && c->tree_size == p->tree_size &&
+            if (!ledger && p != NULL && c->tree_size == p->tree_size &&
                 memcmp(c->root, p->root, SWLOG_HASH_BYTES) != 0) {
                 snprintf(msg, sizeof msg,
                          "this checkpoint and checkpoint seq %" PRIu64
