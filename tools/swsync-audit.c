@@ -678,8 +678,12 @@ int main(int argc, char **argv)
     a.rep.s.seconds =
         (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0)
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
         a.rep.s.peak_rss_kb = (uint64_t)ru.ru_maxrss;
+        a.rep.s.cpu_seconds =
+            (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+            (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    }
 
     if (trace)
         audit_trace_print(stdout, a.trace, a.files, a.nfiles, json);

@@ -141,8 +141,10 @@ int audit_report_text(FILE *out, const audit_report *r)
                  " (%" PRIu64 " recomputed and matching).\n",
             r->s.key_frames, r->s.checkpoints, r->s.checkpoints_matched);
     if (r->stats)
-        fprintf(out, "Time: %.2f s; peak memory: %" PRIu64 " KiB.\n",
-                r->s.seconds, r->s.peak_rss_kb);
+        fprintf(out,
+                "Time: %.2f s (%.2f s of CPU); peak memory: %" PRIu64
+                " KiB.\n",
+                r->s.seconds, r->s.cpu_seconds, r->s.peak_rss_kb);
     if (problems == 0)
         fprintf(out, "All signatures valid. No problems found.\n");
     else
@@ -251,8 +253,9 @@ int audit_report_json(FILE *out, const audit_report *r)
         fmt_json_u64(out, s[i].v);
     }
     if (r->stats)
-        fprintf(out, ",\"seconds\":%.3f,\"peak_rss_kb\":%" PRIu64,
-                r->s.seconds, r->s.peak_rss_kb);
+        fprintf(out,
+                ",\"seconds\":%.3f,\"cpu_seconds\":%.3f,\"peak_rss_kb\":%" PRIu64,
+                r->s.seconds, r->s.cpu_seconds, r->s.peak_rss_kb);
     fprintf(out, ",\"result\":\"%s\"}\n",
             audit_report_problems(r) == 0 ? "clean" : "problems");
     return ferror(out);

@@ -58,7 +58,7 @@ typedef struct audit_summary {
     uint64_t files, unreadable, feeds, frames, copies, changesets, records;
     uint64_t key_frames, checkpoints, checkpoints_matched, ledgers, bytes;
     uint64_t trusted_frames;
-    double seconds;
+    double seconds, cpu_seconds;
     uint64_t peak_rss_kb;
 } audit_summary;
 
