@@ -81,6 +81,15 @@ static void push(frames *fs, const uint8_t *b, size_t len)
     fs->len[fs->n++] = len;
 }
 
+static void frames_free(frames *fs)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        free(fs->b[i]);
+    free(fs->b);
+    free(fs->len);
+    memset(fs, 0, sizeof *fs);
+}
+
 /* The frame just encoded in buf becomes k's head. */
 static void advance(key *k, const swlog_buf *buf, uint64_t hlc)
 {
@@ -347,13 +356,13 @@ int main(int argc, char **argv)
         push(&countyf, b.p, b.len);
         swlog_buf_clear(&b);
     }
-    write_log(strcat(strcpy(malloc(strlen(dir) + 16), dir), "/root.log"),
-              &rootf);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/root.log", dir);
+    write_log(path, &rootf);
 
     /* Stations' own logs; the ledger receives each round's frames. */
     frames *sf = calloc(ns + 1, sizeof *sf);
     out *direct = NULL; /* --no-hubs: stations' frames go straight out */
-    char path[4096];
     if (!hubs) {
         direct = calloc(ns + 1, sizeof *direct);
         for (unsigned s = 1; s <= ns; s++) {
@@ -480,6 +489,7 @@ int main(int argc, char **argv)
             push(&old, sf[1].b[i], sf[1].len[i]);
         snprintf(path, sizeof path, "%s/bundle-old.log", dir);
         write_log(path, &old);
+        frames_free(&old);
     }
     if (!hubs) {
         snprintf(path, sizeof path, "%s/county.log", dir);
@@ -500,7 +510,18 @@ int main(int argc, char **argv)
         checkpoint(&prov, &pled, hlc_of(BASE_MS + (nc + 2) * 60000ull), 0);
         snprintf(path, sizeof path, "%s/province/ledger.log", dir);
         write_log(path, &pled);
+        frames_free(&pled);
     }
+    for (unsigned s = 0; s <= ns; s++)
+        frames_free(&sf[s]);
+    frames_free(&rootf);
+    frames_free(&countyf);
+    frames_free(&provf);
+    frames_free(&cled);
+    frames_free(&succf);
+    free(sf);
+    free(st);
+    free(direct);
     char hex[65];
     swlog_hex(root.pk, 32, hex);
     printf("%s\n", hex);
