@@ -7,6 +7,7 @@
 
 #include "audit_hub.h"
 #include "audit_keys.h"
+#include "fork_index.h"
 
 #define MS 1795392000000ull
 
@@ -204,6 +205,38 @@ START_TEST(ledger_marks_checkpoints)
 }
 END_TEST
 
+START_TEST(fork_index_places)
+{
+    fork_index *fi = fork_index_new();
+    uint8_t feed[32] = {7}, a[32] = {1}, b[32] = {2}, first[32];
+    uint32_t file = 0;
+    uint64_t off = 0;
+    /* One entry without a place, then entries with places: the early one
+     * answers "unknown place", the others their own. */
+    ck_assert_int_eq(fork_index_add(fi, feed, 1, a, first), 0);
+    for (uint64_t s = 2; s < 3000; s++)
+        ck_assert_int_eq(fork_index_add_at(fi, feed, s, a, 5, s * 10, first,
+                                           &file, &off),
+                         0);
+    ck_assert_int_eq(fork_index_add_at(fi, feed, 1, a, 6, 1, first, &file,
+                                       &off),
+                     2);
+    ck_assert_int_eq(fork_index_add_at(fi, feed, 1, b, 6, 1, first, &file,
+                                       &off),
+                     1);
+    ck_assert_uint_eq(file, UINT32_MAX);
+    ck_assert_int_eq(fork_index_add_at(fi, feed, 2999, b, 6, 1, first, &file,
+                                       &off),
+                     1);
+    ck_assert_mem_eq(first, a, 32);
+    ck_assert_uint_eq(file, 5);
+    ck_assert_uint_eq(off, 29990);
+    ck_assert_int_eq(fork_index_add(fi, feed, 2999, a, first), 0);
+    ck_assert_int_eq(fork_index_add(fi, feed, 2999, b, first), 1);
+    fork_index_free(fi);
+}
+END_TEST
+
 Suite *audit_suite(void)
 {
     Suite *s = suite_create("audit");
@@ -211,6 +244,7 @@ Suite *audit_suite(void)
     tcase_add_test(tc, mtree_matches_library);
     tcase_add_test(tc, trust_chain_rules);
     tcase_add_test(tc, ledger_marks_checkpoints);
+    tcase_add_test(tc, fork_index_places);
     suite_add_tcase(s, tc);
     return s;
 }
