@@ -252,6 +252,10 @@ static void extend(audit_finding *f, uint64_t seq)
     f->frames++;
 }
 
+_Static_assert(AUDIT_K_NOT_HUB - AUDIT_K_NO_CERT ==
+                   AUDIT_TRUST_NOT_HUB - AUDIT_TRUST_NO_CERT,
+               "trust verdicts and finding kinds in the same order");
+
 static int trust_kind(int trust)
 {
     return AUDIT_K_NO_CERT - 1 + trust; /* same order, see the enums */
