@@ -96,7 +96,7 @@ static int verdict(audit_keys *ks, unsigned k, uint64_t seq, uint64_t ms)
     uint8_t pk[32], sk[64];
     key(k, pk, sk);
     audit_verdict v;
-    audit_keys_check(ks, pk, seq, ms << 16, &v);
+    audit_keys_check(ks, pk, seq, ms << 16, 0, &v);
     return v.trust;
 }
 

@@ -78,6 +78,7 @@ scenario expired-cert "expired"
 scenario after-rotation "after_rotation"
 scenario replayed-bundle ""
 scenario backup-fork "fork"
+scenario backdated "revoked"
 
 # The details a reader needs: codes, feeds' seq ranges, evidence.
 [ "$(field byte-changed altered code)" = SWLOG_EHASH ] ||
@@ -88,6 +89,10 @@ scenario backup-fork "fork"
     fail "frames-swapped: range not 4-6"
 [ "$(field after-revocation revoked seq)-$(field after-revocation revoked seq_last)" = 5-8 ] ||
     fail "after-revocation: range not 5-8"
+# seq 5 claims a time before the cut, but the county checkpointed it after
+# (SECURITY §5 step 5); 6-8 claim times after it.
+[ "$(field backdated revoked seq)-$(field backdated revoked seq_last)" = 5-8 ] ||
+    fail "backdated: range not 5-8 (seen time not applied?)"
 [ "$(field expired-cert expired seq)" = 6 ] || fail "expired-cert: not from seq 6"
 [ "$(field after-rotation after_rotation seq)" = 6 ] ||
     fail "after-rotation: not from seq 6"

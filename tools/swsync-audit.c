@@ -265,7 +265,12 @@ static void judge(audit *a, const verify_frame *vf, fstate *s)
 {
     const swlog_frame *f = vf->frame;
     audit_verdict v;
-    audit_keys_check(a->ks, f->signer, f->seq, f->hlc, &v);
+    /* §5 step 5: the seen time, from a ledger of another key. */
+    uint64_t seen = a->in_ledger && memcmp(a->ledger.hub, f->signer,
+                                           SWLOG_PUBKEY_BYTES) != 0
+                        ? a->ledger.seen_hlc
+                        : 0;
+    audit_keys_check(a->ks, f->signer, f->seq, f->hlc, seen, &v);
     if (v.trust == AUDIT_TRUST_OK && f->type == SWLOG_TYPE_CHECKPOINT &&
         v.role != SWLOG_ROLE_PROVINCE && v.role != SWLOG_ROLE_COUNTY) {
         v.trust = AUDIT_TRUST_NOT_HUB;
@@ -426,10 +431,15 @@ static int on_problem(void *ctx, const verify_problem *p)
     return 0;
 }
 
+/* Ledgers first: a frame is judged where it is first read, and in a
+ * ledger that reading knows when a hub first checkpointed it. */
 static void frame_pass(audit *a)
 {
     verify_loop_cb cb = {a, NULL, on_frame, on_problem};
-    for (uint32_t i = 0; i < a->nfiles && !a->failed; i++) {
+    for (uint32_t k = 0; k < 2 * a->nfiles && !a->failed; k++) {
+        uint32_t i = k % a->nfiles;
+        if ((k < a->nfiles) != (a->is_ledger[i] != 0))
+            continue;
         verify_loop_opts o = {0, 0, a->forks, 1, i};
         verify_stats st;
         a->cur = i;

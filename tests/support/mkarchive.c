@@ -11,7 +11,9 @@
  * certificates) instead of the ledgers. SCENARIO is one of: clean,
  * byte-changed, frame-removed, frames-swapped, hub-altered,
  * cp-drops-receipted, cp-inconsistent, wrong-issuer, after-revocation,
- * expired-cert, after-rotation, replayed-bundle, backup-fork. The trace row
+ * expired-cert, after-rotation, replayed-bundle, backup-fork, backdated
+ * (station 3 revoked as compromised from a time its round-5 frame claims
+ * to precede but which the county's checkpoint of it follows). The trace row
  * 00000000-0000-7000-8000-00000000abcd gets a concurrent edit (stations 1
  * and 2) and its resolution. */
 #include <errno.h>
@@ -343,13 +345,18 @@ int main(int argc, char **argv)
         else
             cert(&county, &st[s], SWLOG_ROLE_STATION, unit, u, &countyf);
     }
-    if (is("after-revocation")) {
+    if (is("after-revocation") || is("backdated")) {
         swlog_buf b;
         swlog_buf_init(&b);
         swlog_error err = {0};
         uint64_t hlc = hlc_of(BASE_MS + 30000);
         county.head.hlc = hlc;
-        if (swlog_revocation_encode(county.sk, &county.head, st[3].pk, 5, 0,
+        /* backdated: revoked from a time between station 3's round-5
+         * frame's claimed time and the county's checkpoint of round 5 */
+        uint64_t from_seq = is("backdated") ? 0 : 5;
+        uint64_t from_time = is("backdated") ? BASE_MS + 320000 : 0;
+        if (swlog_revocation_encode(county.sk, &county.head, st[3].pk,
+                                    from_seq, from_time,
                                     SWLOG_REASON_COMPROMISED, &b, &err))
             die("revoke", &err);
         advance(&county, &b, hlc);

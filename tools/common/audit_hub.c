@@ -80,6 +80,7 @@ int audit_ledger_begin(audit_ledger *l, audit_keys *ks,
 {
     memset(l, 0, sizeof *l);
     audit_mtree_init(&l->t);
+    memcpy(l->hub, hub, SWLOG_PUBKEY_BYTES);
     size_t n, count = 0;
     audit_checkpoint *cp = audit_keys_checkpoints(ks, &n);
     for (size_t i = 0; i < n; i++)
@@ -98,6 +99,9 @@ int audit_ledger_begin(audit_ledger *l, audit_keys *ks,
 void audit_ledger_leaf(audit_ledger *l, const uint8_t id[SWLOG_HASH_BYTES])
 {
     audit_mtree_add(&l->t, id);
+    /* Checkpoints of sizes below the count are behind next: the first one
+     * left covers this leaf, and has the smallest size that does. */
+    l->seen_hlc = l->next < l->ncps ? l->cps[l->next]->hlc : 0;
     if (l->next < l->ncps)
         compare(l);
 }

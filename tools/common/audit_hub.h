@@ -40,6 +40,9 @@ typedef struct audit_ledger {
     audit_checkpoint **cps; /* of the ledger's hubs, by tree_size */
     size_t ncps, next;
     audit_mtree t;
+    uint8_t hub[SWLOG_PUBKEY_BYTES];
+    uint64_t seen_hlc; /* after audit_ledger_leaf: the HLC of the first
+                        * checkpoint covering that leaf, 0 when none */
 } audit_ledger;
 
 /* Start reading a ledger of hub (the signer of the ledger's last

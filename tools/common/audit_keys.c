@@ -238,7 +238,7 @@ static void set(audit_verdict *v, int trust, const kframe *ref,
 }
 
 static void check(audit_keys *ks, const uint8_t *signer, uint64_t seq,
-                  uint64_t hlc, int depth, audit_verdict *v);
+                  uint64_t hlc, uint64_t seen, int depth, audit_verdict *v);
 
 /* Is key frame k authorised as a frame of its signer? Memoised. */
 static const kframe *authorise(audit_keys *ks, kframe *k, int depth)
@@ -253,7 +253,7 @@ static const kframe *authorise(audit_keys *ks, kframe *k, int depth)
     }
     k->state = 1;
     audit_verdict vi;
-    check(ks, k->signer, k->seq, k->hlc, depth + 1, &vi);
+    check(ks, k->signer, k->seq, k->hlc, 0, depth + 1, &vi);
     k->trust = (int8_t)vi.trust;
     k->signer_role = vi.role;
     memcpy(k->why, vi.why, sizeof k->why);
@@ -271,7 +271,8 @@ static const char *role_word(uint8_t role)
 /* Certificate c, as evaluated for a frame (seq, ms) of key `key` (the
  * subject of c, or a successor of it by rotation). */
 static int eval_cert(audit_keys *ks, kframe *c, const uint8_t *key,
-                     uint64_t seq, uint64_t ms, int depth, audit_verdict *v)
+                     uint64_t seq, uint64_t ms, uint64_t seen, int depth,
+                     audit_verdict *v)
 {
     char is[FMT_KEY_SHORT_BYTES];
     fmt_key_short(c->signer, is);
@@ -332,19 +333,30 @@ static int eval_cert(audit_keys *ks, kframe *c, const uint8_t *key,
             continue;
         int by_seq = r->a != 0 && seq >= r->a;
         int by_time = r->b != 0 && ms >= r->b;
-        if (by_seq || by_time) {
+        /* §5 step 5: a thief can back-date; a hub's checkpoint cannot. */
+        int by_seen = r->reason == SWLOG_REASON_COMPROMISED && r->b != 0 &&
+                      seen != 0 && seen >= r->b;
+        if (by_seq || by_time || by_seen) {
             const char *reason = keyfeed_reason_name(r->reason);
             if (by_seq)
                 set(v, AUDIT_TRUST_REVOKED, r,
                     "signed after its key was revoked (reason %s) from seq "
                     "%" PRIu64 " by %s",
                     reason != NULL ? reason : "?", r->a, is);
-            else {
+            else if (by_time) {
                 fmt_ms(r->b, w);
                 set(v, AUDIT_TRUST_REVOKED, r,
                     "signed at %s, after its key was revoked (reason %s) "
                     "from %s by %s",
                     t, reason != NULL ? reason : "?", w, is);
+            } else {
+                char sn[FMT_TIME_BYTES];
+                fmt_ms(r->b, w);
+                fmt_ms(seen, sn);
+                set(v, AUDIT_TRUST_REVOKED, r,
+                    "claims %s but first reached a hub at %s, after its key "
+                    "was revoked as compromised from %s by %s",
+                    t, sn, w, is);
             }
             return 0;
         }
@@ -360,7 +372,7 @@ static int eval_cert(audit_keys *ks, kframe *c, const uint8_t *key,
  * for a frame (seq, ms) of key. */
 static void eval_holder(audit_keys *ks, const uint8_t *key,
                         const uint8_t *holder, uint64_t seq, uint64_t ms,
-                        int depth, audit_verdict *v)
+                        uint64_t seen, int depth, audit_verdict *v)
 {
     if (depth > DEPTH_MAX) {
         set(v, AUDIT_TRUST_NO_CERT, NULL,
@@ -378,7 +390,8 @@ static void eval_holder(audit_keys *ks, const uint8_t *key,
     for (size_t j = end; j-- > i;) {
         audit_verdict t;
         memset(&t, 0, sizeof t);
-        if (eval_cert(ks, &ks->k[ks->certs[j]], key, seq, ms, depth, &t)) {
+        if (eval_cert(ks, &ks->k[ks->certs[j]], key, seq, ms, seen, depth,
+                      &t)) {
             *v = t;
             return;
         }
@@ -403,7 +416,7 @@ static void eval_holder(audit_keys *ks, const uint8_t *key,
                 ok, ra->why);
             return;
         }
-        eval_holder(ks, key, rot->signer, seq, ms, depth + 1, v);
+        eval_holder(ks, key, rot->signer, seq, ms, seen, depth + 1, v);
         return;
     }
     set(v, AUDIT_TRUST_NO_CERT, NULL,
@@ -412,8 +425,10 @@ static void eval_holder(audit_keys *ks, const uint8_t *key,
 }
 
 static void check(audit_keys *ks, const uint8_t *signer, uint64_t seq,
-                  uint64_t hlc, int depth, audit_verdict *v)
+                  uint64_t hlc, uint64_t seen_hlc, int depth,
+                  audit_verdict *v)
 {
+    uint64_t seen = seen_hlc >> 16;
     uint64_t ms = hlc >> 16; /* FORMAT §1.4 */
     memset(v, 0, sizeof *v);
     /* SECURITY §1.2: the rotation frame is the old key's last. */
@@ -459,13 +474,14 @@ static void check(audit_keys *ks, const uint8_t *signer, uint64_t seq,
             "not in the inputs");
         return;
     }
-    eval_holder(ks, signer, signer, seq, ms, depth, v);
+    eval_holder(ks, signer, signer, seq, ms, seen, depth, v);
 }
 
 void audit_keys_check(audit_keys *ks, const uint8_t signer[SWLOG_PUBKEY_BYTES],
-                      uint64_t seq, uint64_t hlc, audit_verdict *v)
+                      uint64_t seq, uint64_t hlc, uint64_t seen_hlc,
+                      audit_verdict *v)
 {
-    check(ks, signer, seq, hlc, 0, v);
+    check(ks, signer, seq, hlc, seen_hlc, 0, v);
 }
 
 audit_checkpoint *audit_keys_checkpoints(audit_keys *ks, size_t *n)

@@ -66,9 +66,12 @@ int audit_keys_add(audit_keys *ks, const swlog_frame *f, audit_place at);
 int audit_keys_seal(audit_keys *ks);
 
 /* Decide whether signer may sign its frame seq at HLC hlc (SECURITY §5
- * steps 2-5, and §1.2: nothing after a rotation). Fills *v. */
+ * steps 2-5, and §1.2: nothing after a rotation). seen_hlc: the HLC of the
+ * first checkpoint of another key that covers the frame (§5 step 5's seen
+ * time), 0 when none is known. Fills *v. */
 void audit_keys_check(audit_keys *ks, const uint8_t signer[SWLOG_PUBKEY_BYTES],
-                      uint64_t seq, uint64_t hlc, audit_verdict *v);
+                      uint64_t seq, uint64_t hlc, uint64_t seen_hlc,
+                      audit_verdict *v);
 
 /* The checkpoints gathered, sorted by hub key then seq. */
 audit_checkpoint *audit_keys_checkpoints(audit_keys *ks, size_t *n);
