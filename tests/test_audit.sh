@@ -108,6 +108,18 @@ esac
 [ "$(field cp-drops-receipted receipt_dropped seq)" = 14 ] ||
     fail "cp-drops-receipted: not the county's checkpoint seq 14"
 
+# The ledger's hub named explicitly: the same finding; another key named:
+# none of its checkpoints, nothing compared.
+COUNTY=$(field cp-inconsistent checkpoint_inconsistent feed)
+d=$T/cp-inconsistent
+"$AUDIT" --json --root "$ROOT" --ledger "$COUNTY:$d/county/ledger.log" "$d" \
+    >"$T/named.json" 2>&1
+[ $? -eq 1 ] || fail "named hub: exit not 1"
+[ "$(kinds named)" = checkpoint_inconsistent ] || fail "named hub: [$(kinds named)]"
+"$AUDIT" --json --root "$ROOT" --ledger "$ROOT:$d/county/ledger.log" "$d" \
+    >"$T/named.json" 2>&1
+[ $? -eq 0 ] || fail "ledger of another hub: not clean"
+
 # Without --ledger the checkpoints cannot be recomputed: their sizes only
 # grow, so the inconsistent one passes (the ledger is what proves it).
 "$AUDIT" --root "$ROOT" "$T/cp-inconsistent" >"$T/out" 2>&1

@@ -42,9 +42,12 @@ static const char usage[] =
     "    are consistent).\n"
     "\n"
     "  --root PUBHEX   the province's root public key (64 hex digits)\n"
-    "  --ledger FILE   FILE is a hub's ledger: its frames, in order, are the\n"
-    "                  hub's Merkle leaves (FORMAT §9.1); also checked as an\n"
-    "                  input. Repeatable.\n"
+    "  --ledger [HUBHEX:]FILE\n"
+    "                  FILE is a hub's ledger: its frames, in order, are the\n"
+    "                  hub's Merkle leaves (FORMAT §9.1, PROTOCOL §4.8), its\n"
+    "                  own checkpoints among them not counted; also checked\n"
+    "                  as an input. The hub is HUBHEX, else the signer of\n"
+    "                  the file's last checkpoint. Repeatable.\n"
     "  --json          JSON lines: {\"type\":\"finding\",...} then one\n"
     "                  {\"type\":\"summary\",...}\n"
     "  --html FILE     also write a self-contained HTML report to FILE\n"
@@ -76,7 +79,8 @@ typedef struct audit {
     const char **files;
     uint32_t nfiles;
     uint8_t *is_ledger;
-    uint8_t (*ledger_hub)[SWLOG_PUBKEY_BYTES]; /* per file, from pass 1 */
+    uint8_t (*ledger_hub)[SWLOG_PUBKEY_BYTES]; /* per file: the ledger's
+                                                * hub, given or from pass 1 */
     uint32_t cur;
     audit_keys *ks;
     audit_report rep;
@@ -98,18 +102,23 @@ static uint32_t push_file(audit *a, const char *path)
             return i;
     const char **f = realloc(a->files, (a->nfiles + 1) * sizeof *f);
     uint8_t *l = realloc(a->is_ledger, a->nfiles + 1);
+    uint8_t(*h)[SWLOG_PUBKEY_BYTES] =
+        realloc(a->ledger_hub, (a->nfiles + 1) * sizeof *h);
     if (f != NULL)
         a->files = f;
     if (l != NULL)
         a->is_ledger = l;
+    if (h != NULL)
+        a->ledger_hub = h;
     char *copy = strdup(path);
-    if (f == NULL || l == NULL || copy == NULL) {
+    if (f == NULL || l == NULL || h == NULL || copy == NULL) {
         free(copy);
         a->failed = 1;
         return UINT32_MAX;
     }
     a->files[a->nfiles] = copy;
     a->is_ledger[a->nfiles] = 0;
+    memset(a->ledger_hub[a->nfiles], 0, SWLOG_PUBKEY_BYTES);
     return a->nfiles++;
 }
 
@@ -134,7 +143,10 @@ static int looks_like_log(const char *path)
 
 /* Folders: every log file below, in name order; symbolic links inside
  * folders are not followed (an archive must not lead the audit away). */
-static void add_files(audit *a, const char *path, int top, int ledger)
+/* ledger: 0 no, 1 a ledger whose hub signed its last checkpoint, 2 a
+ * ledger of hub (given). */
+static void add_files(audit *a, const char *path, int top, int ledger,
+                      const uint8_t *hub)
 {
     struct stat st;
     if ((top ? stat(path, &st) : lstat(path, &st)) != 0) {
@@ -145,8 +157,11 @@ static void add_files(audit *a, const char *path, int top, int ledger)
     if (S_ISREG(st.st_mode)) {
         if (top || looks_like_log(path)) {
             uint32_t k = push_file(a, path);
-            if (k != UINT32_MAX && ledger)
-                a->is_ledger[k] = 1;
+            if (k != UINT32_MAX && ledger) {
+                a->is_ledger[k] = (uint8_t)ledger;
+                if (hub != NULL)
+                    memcpy(a->ledger_hub[k], hub, SWLOG_PUBKEY_BYTES);
+            }
         }
         return;
     }
@@ -180,7 +195,7 @@ static void add_files(audit *a, const char *path, int top, int ledger)
     closedir(d);
     qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n; i++) {
-        add_files(a, names[i], 0, 0);
+        add_files(a, names[i], 0, 0, NULL);
         free(names[i]);
     }
     free(names);
@@ -198,11 +213,6 @@ static int key_type(uint8_t t)
  * skipped without decoding. Bad frames are left to the frame pass. */
 static void key_pass(audit *a)
 {
-    a->ledger_hub = calloc(a->nfiles + 1, sizeof *a->ledger_hub);
-    if (a->ledger_hub == NULL) {
-        a->failed = 1;
-        return;
-    }
     for (uint32_t i = 0; i < a->nfiles && !a->failed; i++) {
         swlog_log *log = NULL;
         if (swlog_log_open(a->files[i], SWLOG_READ, &log, NULL) != SWLOG_OK)
@@ -217,7 +227,7 @@ static void key_pass(audit *a)
             if (swlog_frame_decode(body, len, 0, &f, NULL) != SWLOG_OK)
                 continue;
             audit_place at = {i, off};
-            if (f.type == SWLOG_TYPE_CHECKPOINT)
+            if (f.type == SWLOG_TYPE_CHECKPOINT && a->is_ledger[i] != 2)
                 memcpy(a->ledger_hub[i], f.signer, SWLOG_PUBKEY_BYTES);
             if (audit_keys_add(a->ks, &f, at) != SWLOG_OK)
                 a->failed = 1;
@@ -328,7 +338,10 @@ static int on_frame(void *ctx, const verify_frame *vf)
         a->rep.s.copies++;
     else
         a->rep.s.frames++;
-    if (a->in_ledger && vf->has_header && vf->peek.has_id)
+    /* PROTOCOL §4.8: the hub's own checkpoints are not leaves. */
+    if (a->in_ledger && vf->has_header && vf->peek.has_id &&
+        !(vf->peek.type == SWLOG_TYPE_CHECKPOINT &&
+          memcmp(vf->peek.signer, a->ledger.hub, SWLOG_PUBKEY_BYTES) == 0))
         audit_ledger_leaf(&a->ledger, vf->peek.id);
     fstate *s = NULL;
     if (vf->has_header && (s = feed_state(a, vf->peek.signer)) != NULL) {
@@ -598,8 +611,10 @@ int main(int argc, char **argv)
     uint8_t row[SWLOG_UUID_BYTES];
     const char **paths = calloc((size_t)argc + 1, sizeof *paths);
     uint8_t *ledger = calloc((size_t)argc + 1, 1);
+    uint8_t(*hubs)[SWLOG_PUBKEY_BYTES] =
+        calloc((size_t)argc + 1, sizeof *hubs);
     int npaths = 0, rc = 3;
-    if (paths == NULL || ledger == NULL)
+    if (paths == NULL || ledger == NULL || hubs == NULL)
         return 2;
     int i = 1;
     if (argc > 1 && strcmp(argv[1], "trace") == 0) {
@@ -628,8 +643,19 @@ int main(int argc, char **argv)
             }
             have_root = 1;
         } else if (strcmp(s, "--ledger") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            char hex[65];
             ledger[npaths] = 1;
-            paths[npaths++] = argv[++i];
+            /* PUBHEX:FILE names the hub; FILE alone: its last checkpoint */
+            if (strlen(v) > 65 && v[64] == ':') {
+                memcpy(hex, v, 64);
+                hex[64] = '\0';
+                if (parse_hex32(hex, hubs[npaths]) == 0) {
+                    ledger[npaths] = 2;
+                    v += 65;
+                }
+            }
+            paths[npaths++] = v;
         } else if (strcmp(s, "--html") == 0 && i + 1 < argc) {
             html = argv[++i];
         } else if (strcmp(s, "--json") == 0) {
@@ -661,7 +687,8 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int k = 0; k < npaths; k++) {
-        add_files(&a, paths[k], 1, ledger[k]);
+        add_files(&a, paths[k], 1, ledger[k],
+                  ledger[k] == 2 ? hubs[k] : NULL);
     }
     a.ks = audit_keys_new(root);
     a.feeds = feedmap_new(sizeof(fstate));
@@ -737,5 +764,6 @@ done:
 out:
     free(paths);
     free(ledger);
+    free(hubs);
     return rc;
 }

@@ -6,8 +6,8 @@
  * usage: swsync_test_mkarchive DIR SCENARIO [--stations N]
  *            [--changesets M] [--records R] [--no-hubs]
  * Files: DIR/root.log, DIR/stations/s-NNN.log, DIR/county/ledger.log and
- * DIR/province/ledger.log (hub ledgers: every frame in storage order, with
- * the hub's checkpoints), or with --no-hubs DIR/county.log (the county's
+ * DIR/province/ledger.log (hub ledgers: the hub's leaves in storage order,
+ * PROTOCOL §4.8, with the hub's own checkpoints, which are not leaves), or with --no-hubs DIR/county.log (the county's
  * certificates) instead of the ledgers. SCENARIO is one of: clean,
  * byte-changed, frame-removed, frames-swapped, hub-altered,
  * cp-drops-receipted, cp-inconsistent, wrong-issuer, after-revocation,
@@ -225,15 +225,20 @@ static void changeset(key *k, unsigned s, unsigned r, unsigned records,
     swlog_buf_clear(&b);
 }
 
-/* Append a hub checkpoint over ledger (all its frames so far). */
+/* Append a hub checkpoint over ledger: all its frames so far but the
+ * hub's own checkpoints (PROTOCOL §4.8). */
 static void checkpoint(key *hub, frames *ledger, uint64_t hlc, int corrupt)
 {
-    size_t n = ledger->n;
-    uint8_t(*leaves)[32] = malloc((n + 1) * 32);
+    size_t n = 0;
+    uint8_t(*leaves)[32] = malloc((ledger->n + 1) * 32);
     if (leaves == NULL)
         die("out of memory", NULL);
-    for (size_t i = 0; i < n; i++)
-        frame_id(ledger->b[i], ledger->len[i], leaves[i]);
+    for (size_t i = 0; i < ledger->n; i++) {
+        const uint8_t *b = ledger->b[i];
+        if (b[0] == SWLOG_TYPE_CHECKPOINT && memcmp(b + 4, hub->pk, 32) == 0)
+            continue;
+        frame_id(b, ledger->len[i], leaves[n++]);
+    }
     if (corrupt && n > 2)
         memset(leaves[n / 2], 0x5a, 32); /* another history */
     uint8_t root[32];
