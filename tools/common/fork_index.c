@@ -14,8 +14,15 @@ typedef struct entry {
 
 _Static_assert(sizeof(entry) == 72, "documented in fork_index.h");
 
+/* Where an entry's frame was read (fork_index_add_at only). */
+typedef struct place {
+    uint32_t file;
+    uint32_t off_hi, off_lo; /* 12 bytes, not 16 */
+} place;
+
 struct fork_index {
     entry *e;
+    place *pl; /* parallel to e, allocated by the first add_at */
     size_t n, cap;
     uint32_t *slot; /* entry index + 1; 0 = empty */
     size_t nslots;  /* power of two */
@@ -56,6 +63,7 @@ void fork_index_free(fork_index *fi)
     if (fi == NULL)
         return;
     free(fi->e);
+    free(fi->pl);
     free(fi->slot);
     free(fi);
 }
@@ -86,8 +94,15 @@ static int rehash(fork_index *fi, size_t nslots)
     return SWLOG_OK;
 }
 
-static int grow(fork_index *fi)
+static int grow(fork_index *fi, int want_places)
 {
+    if (want_places && fi->pl == NULL && fi->cap > 0) {
+        fi->pl = malloc(fi->cap * sizeof *fi->pl);
+        if (fi->pl == NULL)
+            return SWLOG_ENOMEM;
+        for (size_t k = 0; k < fi->cap; k++)
+            fi->pl[k].file = UINT32_MAX; /* added without a place */
+    }
     if (fi->n == fi->cap) {
         size_t cap = fi->cap < 1024 ? 1024 : fi->cap + fi->cap / 2;
         if (cap >= UINT32_MAX)
@@ -96,6 +111,12 @@ static int grow(fork_index *fi)
         if (e == NULL)
             return SWLOG_ENOMEM;
         fi->e = e;
+        if (fi->pl != NULL || want_places) {
+            place *pl = realloc(fi->pl, cap * sizeof *pl);
+            if (pl == NULL)
+                return SWLOG_ENOMEM; /* e grew; cap unchanged: harmless */
+            fi->pl = pl;
+        }
         fi->cap = cap;
     }
     if ((fi->n + 1) * 2 > fi->nslots)
@@ -103,23 +124,38 @@ static int grow(fork_index *fi)
     return SWLOG_OK;
 }
 
-int fork_index_add(fork_index *fi, const uint8_t feed[SWLOG_PUBKEY_BYTES],
-                   uint64_t seq, const uint8_t id[SWLOG_HASH_BYTES],
-                   uint8_t first_id[SWLOG_HASH_BYTES])
+static int add(fork_index *fi, const uint8_t *feed, uint64_t seq,
+               const uint8_t *id, int with_place, uint32_t file,
+               uint64_t offset, uint8_t *first_id, uint32_t *first_file,
+               uint64_t *first_offset)
 {
     if (fi->nslots != 0) {
         size_t i = find(fi, feed, seq);
         if (fi->slot[i] != 0) {
             const entry *e = &fi->e[fi->slot[i] - 1];
             if (memcmp(e->id, id, SWLOG_HASH_BYTES) == 0)
-                return 0;
+                return 2;
             memcpy(first_id, e->id, SWLOG_HASH_BYTES);
+            if (first_file != NULL) {
+                const place *p =
+                    fi->pl != NULL ? &fi->pl[fi->slot[i] - 1] : NULL;
+                *first_file = p != NULL ? p->file : UINT32_MAX;
+                *first_offset = p != NULL ? (uint64_t)p->off_hi << 32 |
+                                                p->off_lo
+                                          : 0;
+            }
             return 1;
         }
     }
-    int rc = grow(fi);
+    int rc = grow(fi, with_place);
     if (rc != SWLOG_OK)
         return rc;
+    if (fi->pl != NULL) {
+        place *p = &fi->pl[fi->n];
+        p->file = with_place ? file : UINT32_MAX;
+        p->off_hi = (uint32_t)(offset >> 32);
+        p->off_lo = (uint32_t)offset;
+    }
     entry *e = &fi->e[fi->n];
     memcpy(e->feed, feed, SWLOG_PUBKEY_BYTES);
     memcpy(e->id, id, SWLOG_HASH_BYTES);
@@ -129,6 +165,24 @@ int fork_index_add(fork_index *fi, const uint8_t feed[SWLOG_PUBKEY_BYTES],
     return 0;
 }
 
+int fork_index_add(fork_index *fi, const uint8_t feed[SWLOG_PUBKEY_BYTES],
+                   uint64_t seq, const uint8_t id[SWLOG_HASH_BYTES],
+                   uint8_t first_id[SWLOG_HASH_BYTES])
+{
+    int rc = add(fi, feed, seq, id, 0, 0, 0, first_id, NULL, NULL);
+    return rc == 2 ? 0 : rc;
+}
+
+int fork_index_add_at(fork_index *fi, const uint8_t feed[SWLOG_PUBKEY_BYTES],
+                      uint64_t seq, const uint8_t id[SWLOG_HASH_BYTES],
+                      uint32_t file, uint64_t offset,
+                      uint8_t first_id[SWLOG_HASH_BYTES],
+                      uint32_t *first_file, uint64_t *first_offset)
+{
+    return add(fi, feed, seq, id, 1, file, offset, first_id, first_file,
+               first_offset);
+}
+
 size_t fork_index_count(const fork_index *fi)
 {
     return fi->n;
@@ -136,5 +190,7 @@ size_t fork_index_count(const fork_index *fi)
 
 size_t fork_index_bytes(const fork_index *fi)
 {
-    return sizeof *fi + fi->cap * sizeof(entry) + fi->nslots * sizeof(uint32_t);
+    return sizeof *fi + fi->cap * sizeof(entry) +
+           (fi->pl != NULL ? fi->cap * sizeof(place) : 0) +
+           fi->nslots * sizeof(uint32_t);
 }

@@ -27,6 +27,18 @@ int fork_index_add(fork_index *fi, const uint8_t feed[SWLOG_PUBKEY_BYTES],
                    uint64_t seq, const uint8_t id[SWLOG_HASH_BYTES],
                    uint8_t first_id[SWLOG_HASH_BYTES]);
 
+/* The same, also remembering where the frame was read (an input number
+ * and a file offset) so a fork can be reported with both frames' places.
+ * Returns 0 when (feed, seq) is new, 2 when it was seen with the same id
+ * (a copy of a frame already held), 1 for a fork (*first_id, *first_file
+ * and *first_offset set), or SWLOG_ENOMEM. An index used this way costs
+ * 12 more bytes per entry (the places live in a parallel array). */
+int fork_index_add_at(fork_index *fi, const uint8_t feed[SWLOG_PUBKEY_BYTES],
+                      uint64_t seq, const uint8_t id[SWLOG_HASH_BYTES],
+                      uint32_t file, uint64_t offset,
+                      uint8_t first_id[SWLOG_HASH_BYTES],
+                      uint32_t *first_file, uint64_t *first_offset);
+
 size_t fork_index_count(const fork_index *fi);
 /* Bytes of heap the index holds now. */
 size_t fork_index_bytes(const fork_index *fi);

@@ -27,6 +27,11 @@ typedef struct run {
     feedmap *rb; /* feed -> rebased, for feeds with a problem; created at
                   * the first; grows with feeds, not frames */
     int stopped; /* a callback asked to stop */
+    int dup;     /* the frame being checked is a copy of one seen before */
+    int has_other; /* a fork: the other frame's place */
+    uint32_t other_file;
+    uint64_t other_offset;
+    uint8_t other_id[SWLOG_HASH_BYTES];
 } run;
 
 static void raise_status(run *r, int status)
@@ -49,6 +54,12 @@ static void problem(run *r, uint64_t offset, const peek_header *h, int code,
     }
     p.code = code;
     p.severity = severity;
+    if (code == SWLOG_EFORK && r->has_other) {
+        p.has_other = 1;
+        p.other_file = r->other_file;
+        p.other_offset = r->other_offset;
+        memcpy(p.other_id, r->other_id, SWLOG_HASH_BYTES);
+    }
     p.msg = (msg != NULL && msg[0] != '\0') ? msg : swlog_code_text(code);
     if (severity == VERIFY_ERROR)
         r->st->problems++;
@@ -156,7 +167,8 @@ static void resync(run *r, const verify_frame *vf)
 
 /* Chain and fork checks of a frame that decoded: SWLOG_OK or the problem,
  * described in err. */
-static int check_feed(run *r, const swlog_frame *f, swlog_error *err)
+static int check_feed(run *r, const swlog_frame *f, uint64_t offset,
+                      swlog_error *err)
 {
     if (r->chains != NULL) {
         int rc = chain_check(r, f, err);
@@ -165,7 +177,18 @@ static int check_feed(run *r, const swlog_frame *f, swlog_error *err)
     }
     if (r->o->forks != NULL) {
         uint8_t first[SWLOG_HASH_BYTES];
-        int rc = fork_index_add(r->o->forks, f->signer, f->seq, f->id, first);
+        uint32_t first_file = UINT32_MAX;
+        uint64_t first_offset = 0;
+        int rc = r->o->fork_places
+                     ? fork_index_add_at(r->o->forks, f->signer, f->seq, f->id,
+                                         r->o->file_no, offset, first,
+                                         &first_file, &first_offset)
+                     : fork_index_add(r->o->forks, f->signer, f->seq, f->id,
+                                      first);
+        if (rc == 2) {
+            r->dup = 1;
+            return SWLOG_OK;
+        }
         if (rc == SWLOG_ENOMEM) {
             snprintf(err->msg, sizeof err->msg,
                      "out of memory in the fork index: stopped here");
@@ -182,6 +205,10 @@ static int check_feed(run *r, const swlog_frame *f, swlog_error *err)
                      "with the same feed and seq",
                      a, b);
             err->code = SWLOG_EFORK;
+            r->has_other = r->o->fork_places;
+            r->other_file = first_file;
+            r->other_offset = first_offset;
+            memcpy(r->other_id, first, SWLOG_HASH_BYTES);
             return SWLOG_EFORK;
         }
     }
@@ -204,9 +231,12 @@ static void check_frame(run *r, const uint8_t *body, size_t len,
     swlog_error err = {0};
     uint64_t at = offset; /* where the problem is reported */
     int rc = swlog_frame_decode(body, len, flags, &f, &err);
+    r->dup = 0;
+    r->has_other = 0;
     if (rc == SWLOG_OK) {
         vf.frame = &f;
-        rc = check_feed(r, &f, &err);
+        rc = check_feed(r, &f, offset, &err);
+        vf.dup = r->dup;
     } else {
         /* FORMAT §3.3 step 6: body offsets become file offsets. */
         at = offset + SWLOG_ENVELOPE_HEAD_BYTES + err.offset;
@@ -281,7 +311,12 @@ static void scan(run *r, swlog_log *log)
 int verify_loop_file(const char *path, const verify_loop_opts *o,
                      const verify_loop_cb *cb, verify_stats *st)
 {
-    run r = {path, o, cb, st, NULL, NULL, 0};
+    run r;
+    memset(&r, 0, sizeof r);
+    r.path = path;
+    r.o = o;
+    r.cb = cb;
+    r.st = st;
     memset(st, 0, sizeof *st);
 
     swlog_log *log = NULL;

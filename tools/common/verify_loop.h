@@ -37,6 +37,13 @@ typedef struct verify_problem {
     int code;     /* swlog_code; SWLOG_OK for a torn tail */
     int severity; /* enum verify_severity */
     const char *msg;
+    /* SWLOG_EFORK with a fork index that keeps places: where the other
+     * frame (same feed and seq, another id) was read; other_file is the
+     * verify_loop_opts.file_no of that run, UINT32_MAX when unknown. */
+    int has_other;
+    uint32_t other_file;
+    uint64_t other_offset;
+    uint8_t other_id[SWLOG_HASH_BYTES];
 } verify_problem;
 
 /* A frame whose envelope and CRC are intact, valid or not. */
@@ -52,6 +59,8 @@ typedef struct verify_frame {
     const swlog_frame *frame;
     int has_header; /* peek filled: the common header fields, untrusted */
     peek_header peek;
+    int dup; /* with a fork index: the same frame (same id) was seen before,
+              * in this run or an earlier one */
 } verify_frame;
 
 typedef struct verify_loop_cb {
@@ -68,6 +77,8 @@ typedef struct verify_loop_opts {
     int no_sig;        /* decode with SWLOG_DECODE_NO_SIG */
     int no_chains;     /* skip FORMAT §8.1 chain checks */
     fork_index *forks; /* NULL: no cross-file fork check (§8.2) */
+    int fork_places;   /* record places in forks (fork_index_add_at) */
+    uint32_t file_no;  /* this file's number in the places recorded */
 } verify_loop_opts;
 
 typedef struct verify_stats {
