@@ -17,7 +17,7 @@ HUB=$B/agent/hub/swsync-hub
 CHECK=$S/tests/support/receipt_check.py
 # The receipt checker needs PyNaCl (python3-nacl): a python3 that has it.
 PY=
-for c in python3 /usr/bin/python3; do
+for c in /usr/bin/python3 python3; do
     if "$c" -c 'import nacl.signing' 2>/dev/null; then PY=$c; break; fi
 done
 [ -n "$PY" ] || { echo "FAIL: no python3 with nacl (apt-get install python3-nacl)" >&2; exit 1; }
@@ -34,7 +34,7 @@ fail() {
     [ -f "$T/ans.json" ] && head -c 2000 "$T/ans.json" >&2 && echo >&2
     exit 1
 }
-ok() { echo "ok - $*"; }
+ok() { echo "ok - $* [${SECONDS}s]"; }
 cd "$T"
 
 # ---- keys: root -> county A (this hub) -> stations 1, 2; root -> county B
@@ -125,14 +125,14 @@ push() {
 }
 get() { curl -sS --cacert tls.crt "$URL$1"; }
 # jq-less JSON field: j FILE 'python expression over d'
-j() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
+j() { "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 head_seq() { get "/v1/feeds/$1" >h.json; j h.json 'd["seq"]'; }
 # What "nothing stored" compares: heads, feed files, tree size.
-snapshot() {
-    for f in $F1 $F2 $F3 $F4 $FB; do head_seq "$f"; done
+snapshot() { # one connection: five heads and the newest checkpoint
+    curl -sS --cacert tls.crt "$URL/v1/feeds/$F1" "$URL/v1/feeds/$F2" \
+        "$URL/v1/feeds/$F3" "$URL/v1/feeds/$F4" "$URL/v1/feeds/$FB" \
+        "$URL/v1/checkpoint"
     (cd data/feeds && sha256sum -- * 2>/dev/null) || true
-    get /v1/checkpoint >c.json
-    j c.json 'd["tree_size"]'
 }
 expect_refused() { # NAME FILE CODE STATUS: one frame refused, nothing stored
     snapshot >before
@@ -277,7 +277,7 @@ fi
 ok "plain HTTP refused"
 
 # ---- a stalled client is timed out (connection_timeout = 2)
-python3 - "$P" <<'EOF' || fail "stalled client not timed out"
+"$PY" - "$P" <<'EOF' || fail "stalled client not timed out"
 import socket, ssl, sys, time
 ctx = ssl.create_default_context(cafile="tls.crt")
 s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
