@@ -18,7 +18,13 @@ typedef struct merge_stats {
     uint64_t applied;   /* column values (or deletes) that won and were written */
     uint64_t stale;     /* column values (or deletes) that lost: kept only in the log */
     uint64_t conflicts; /* concurrent edits recorded for review */
+    uint64_t future;    /* frames whose HLC was more than MERGE_MAX_AHEAD_MS
+                           ahead of this replica's clock (MERGE §9) */
 } merge_stats;
+
+/* MERGE §9: how far ahead of this replica's wall clock a frame's HLC may
+ * be before it is flagged; the clock never observes more than wall + this. */
+#define MERGE_MAX_AHEAD_MS 600000u
 
 /* Merge the records of f, a change-set frame already decoded and verified
  * by the caller (signature, chain, key validity), into r. Must run inside
@@ -34,6 +40,14 @@ int merge_changeset(replica *r, const swlog_frame *f, merge_stats *st,
 /* SHA-256 over r's replicated content (every declared table's rows and
  * values, tombstones, and open conflicts) in a canonical order, so two
  * replicas that merged the same set of change-sets have the same hash. */
+/* MERGE §9: how far hlc is ahead of r's wall clock beyond the bound:
+ * *ahead_ms = 0 when within MERGE_MAX_AHEAD_MS, else the milliseconds
+ * between the HLC's time and the wall clock. *bound (may be NULL) gets the
+ * largest HLC the clock will observe now. A hub calls it before accepting a
+ * frame (PROTOCOL §4.2 clock skew). */
+int merge_ahead(replica *r, uint64_t hlc, uint64_t *ahead_ms, uint64_t *bound,
+                swlog_error *err);
+
 int merge_content_hash(replica *r, uint8_t out[SWLOG_HASH_BYTES],
                        swlog_error *err);
 

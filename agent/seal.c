@@ -532,8 +532,17 @@ int seal_run(sealer *s, seal_stats *st, swlog_error *err)
         return error_set(err, SWLOG_EARG, "seal_run: missing sealer");
     int rc = s->broken ? seal__recover(s, st, err) : SWLOG_OK;
     uint64_t taken = 1;
-    while (rc == SWLOG_OK && taken > 0)
-        rc = group(s, st, &taken, err);
+    seal_stats run = {0};
+    while (rc == SWLOG_OK && taken > 0) {
+        rc = group(s, &run, &taken, err);
+        if (rc == SWLOG_OK && taken > 0 && s->opt.progress != NULL)
+            s->opt.progress(&run, s->opt.progress_ctx);
+    }
+    if (st != NULL) {
+        st->records += run.records;
+        st->changesets += run.changesets;
+        st->groups += run.groups;
+    }
     return rc;
 }
 

@@ -14,18 +14,22 @@
 /* Bounds of one change-set and of one group commit (several change-sets
  * reserved in one transaction, appended with one fsync, marked in one
  * transaction). 0 = the default. Memory is bounded by one group. */
-typedef struct seal_options {
-    size_t max_records;   /* per change-set; default and cap MAX_RECORDS */
-    size_t group_records; /* per group; default 20,000 */
-    size_t group_sets;    /* change-sets per group; default 16 */
-} seal_options;
-
 typedef struct seal_stats {
     uint64_t records;    /* outbox entries sealed by this call */
     uint64_t changesets; /* frames appended by this call */
     uint64_t groups;     /* fsync'd appends */
     uint64_t recovered;  /* frames of an unfinished seal completed */
 } seal_stats;
+
+typedef struct seal_options {
+    size_t max_records;   /* per change-set; default and cap MAX_RECORDS */
+    size_t group_records; /* per group; default 20,000 */
+    size_t group_sets;    /* change-sets per group; default 16 */
+    /* Optional: called by seal_run after each group is marked, with what
+     * this seal_run call has sealed so far (e.g. a progress line). */
+    void (*progress)(const seal_stats *so_far, void *ctx);
+    void *progress_ctx;
+} seal_options;
 
 typedef struct sealer sealer;
 

@@ -1,0 +1,140 @@
+/* swsync-agent import-bundle: a bundle file from the county office (issue
+ * 3, PROTOCOL §1) verified and merged into the station's replica
+ * (agent/bundle.c; agent/README.md "Bundles"). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "cli.h"
+
+static const char usage[] =
+    "usage: swsync-agent [--dir DIR] import-bundle FILE\n"
+    "\n"
+    "Import a bundle from the county office (a FORMAT §3 file, the same\n"
+    "bytes as a sync with the hub) on a station with no network. Every\n"
+    "frame is checked before anything changes: the file is whole (a cut or\n"
+    "damaged copy is refused, naming the offset), each frame decodes and\n"
+    "its signature verifies, it is signed by the county hub (hub_key in\n"
+    "station.conf) or by this station (its own frames are skipped), and each\n"
+    "feed continues what was imported before (no gap, no fork). Then the\n"
+    "hub's change-sets are merged (spec/MERGE.md) in one transaction with\n"
+    "the feed heads: all or nothing. New frames are kept verbatim in\n"
+    "inbox/<feed>.log for the auditor and `history`. Importing the same\n"
+    "bundle again changes nothing. Concurrent edits are recorded as\n"
+    "conflicts for review.\n"
+    "\n"
+    "Exit codes: 0 imported (or nothing new); 1 refused or failed (nothing\n"
+    "changed; the message names the file, offset, feed and seq); 2 bad\n"
+    "command line.\n";
+
+static int unhex(const char *s, uint8_t *out, size_t n)
+{
+    if (strlen(s) != 2 * n)
+        return -1;
+    for (size_t i = 0; i < 2 * n; i++) {
+        char c = s[i];
+        int v = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (v < 0)
+            return -1;
+        out[i / 2] = (uint8_t)(i % 2 == 0 ? v << 4 : out[i / 2] | v);
+    }
+    return 0;
+}
+
+static const char *hint(int code)
+{
+    switch (code) {
+    case SWLOG_ESHORT:
+    case SWLOG_ECRC:
+    case SWLOG_ECORRUPT:
+    case SWLOG_EMAGIC:
+        return "the file is damaged or not a bundle: copy it again from the "
+               "county office";
+    case SWLOG_ESIG:
+        return "the bundle is not from this station's county hub (or was "
+               "altered): do not import it; check hub_key in station.conf";
+    case SWLOG_ESEQ:
+        return "ask the county office for a bundle that starts where this "
+               "station stopped (swsync-agent status shows it)";
+    case SWLOG_EFORK:
+    case SWLOG_ECHAIN:
+        return "keep the file and report it to the county office: the hub's "
+               "feed disagrees with what was imported before";
+    case SWLOG_EVERSION:
+        return "the bundle needs a newer swsync-agent: upgrade, then import "
+               "it again";
+    default:
+        return NULL;
+    }
+}
+
+int cmd_import_bundle(int argc, char **argv)
+{
+    if (cli_want_help(argc, argv, usage))
+        return CLI_OK;
+    const char *dir = cli_dir(&argc, argv);
+    const char *pos[1];
+    size_t npos = 0;
+    int rc = cli_parse("import-bundle", argc, argv, NULL, 0, pos, 1, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_fail("import-bundle", CLI_EUSAGE,
+                        "name the bundle file (see --help)");
+    cli_station s;
+    swlog_error e = {0};
+    if (cli_station_open(dir, &s, &e) != SWLOG_OK) {
+        cli_station_close(&s);
+        return cli_fail_err("import-bundle", &e, NULL);
+    }
+    uint8_t hub[SWLOG_PUBKEY_BYTES];
+    char inbox[CLI_PATH_MAX];
+    rc = CLI_EFAIL;
+    if (s.hub_key[0] == '\0' || unhex(s.hub_key, hub, sizeof hub) != 0) {
+        cli_fail("import-bundle", CLI_EFAIL,
+                 "station.conf has no valid hub_key: set hub_key = <the "
+                 "county hub's public key, 64 hex digits> (from the county "
+                 "office)");
+        goto done;
+    }
+    if (cli_path(inbox, s.dir, "inbox") != 0) {
+        cli_fail("import-bundle", CLI_EFAIL, "folder path too long");
+        goto done;
+    }
+    bundle_options o = {.trusted = hub, .ntrusted = 1,
+                        .self = s.has_pk ? s.pk : NULL, .inbox = inbox};
+    bundle_stats st = {0};
+    if (bundle_import(s.r, pos[0], &o, &st, &e) != SWLOG_OK) {
+        cli_fail_err("import-bundle", &e, hint(e.code));
+        goto done;
+    }
+    printf("%" PRIu64 " frame%s read: %" PRIu64 " new, %" PRIu64
+           " already imported, %" PRIu64 " of this station (skipped)\n",
+           st.frames, st.frames == 1 ? "" : "s", st.imported, st.duplicates,
+           st.own);
+    printf("%" PRIu64 " change-set%s merged: %" PRIu64 " value%s written, %"
+           PRIu64 " older (kept in the log only), %" PRIu64
+           " conflict%s recorded for review\n",
+           st.changesets, st.changesets == 1 ? "" : "s", st.merge.applied,
+           st.merge.applied == 1 ? "" : "s", st.merge.stale,
+           st.merge.conflicts, st.merge.conflicts == 1 ? "" : "s");
+    if (st.merge.future > 0)
+        fprintf(stderr,
+                "swsync-agent import-bundle: warning: %" PRIu64
+                " change-set%s dated more than 10 minutes ahead of this "
+                "computer's clock: check the clock here and at the county "
+                "office (spec/MERGE.md §9)\n",
+                st.merge.future, st.merge.future == 1 ? "" : "s");
+    uint64_t seq = 0;
+    uint8_t id[SWLOG_HASH_BYTES];
+    if (bundle_head(s.r, hub, &seq, id, &e) == SWLOG_OK)
+        printf("county hub feed imported up to seq %" PRIu64 "\n", seq);
+    rc = CLI_OK;
+done:
+    cli_station_close(&s);
+    return rc;
+}

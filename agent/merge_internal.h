@@ -1,0 +1,45 @@
+/* Shared state of the merge files (merge.c, merge_hist.c, merge_hash.c):
+ * the engine's merge tables and the total order of writes (MERGE §3). */
+#ifndef MERGE_INTERNAL_H
+#define MERGE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "merge.h"
+#include "schema.h"
+#include "swlog.h"
+
+/* A write as the history and the conflict rules see it (MERGE §4): one
+ * column value of an upsert (kind 1) or a delete (kind 2). Exactly one of
+ * xv (a value decoded from a frame) and sv (a value read from SQLite) is
+ * set for upserts; deletes have neither. */
+typedef struct merge__write {
+    int kind;
+    uint64_t hlc, rep;
+    const uint8_t *signer; /* 32 bytes; zero for a local write (MERGE §6) */
+    const uint8_t *frame;  /* 32 bytes; zero for a local write */
+    const swlog_value *xv;
+    sqlite3_value *sv;
+} merge__write;
+
+/* Create _sw_hist and _sw_conflicts if missing (inside the caller's
+ * transaction). */
+int merge__tables(sqlite3 *db, swlog_error *err);
+/* 1 when the engine tables exist (read-only callers), 0 when not. */
+int merge__tables_exist(sqlite3 *db);
+
+/* FORMAT §5.4 encoding of a value's type and data (tag bit 3 clear): the
+ * second key of the order of writes. */
+int merge__encode(const swlog_value *v, swlog_buf *out);
+/* The swlog_value view of an SQLite value (text and blob borrowed). */
+void merge__from_sql(sqlite3_value *sv, swlog_value *out);
+/* Bind a write's value. */
+int merge__bind_value(sqlite3_stmt *st, int i, const merge__write *w);
+
+/* Compare two writes of one column by MERGE §3: HLC, then the value's
+ * encoding, then signer, then frame id. ea/eb hold their encodings. */
+int merge__order(const merge__write *a, const swlog_buf *ea,
+                 const merge__write *b, const swlog_buf *eb);
+
+#endif
