@@ -170,7 +170,9 @@ push b1-3
 [ "$(head_seq "$F1")" = 3 ] || fail "head after 1..3"
 cmp -s <($HF bundle x st1.log 1 3 && $HF count x) \
     <($HF count "data/feeds/$F1.log") || fail "feed file frame count"
-ok "batch of 3 accepted, receipt verified (signature, 3 inclusion proofs)"
+[ "$(sqlite3 data/replica.db 'SELECT count(*) FROM clients')" = 3 ] ||
+    fail "the hub replica does not hold the 3 merged records"
+ok "batch of 3 accepted and merged, receipt verified (signature, 3 inclusion proofs)"
 
 # ---- the same batch again: duplicates, a receipt, nothing new
 snapshot >before
