@@ -266,10 +266,11 @@ push b2b
 [ "$(j ans.json 'd["accepted"]')" = 1 ] || fail "other feed blocked by a fork"
 ok "fork: 409, evidence kept, feed frozen, other feeds go on"
 
-# ---- frames endpoint
-curl -sS --cacert tls.crt -o fr "$URL/v1/feeds/$F2/frames?after=1"
-[ "$($HF count fr)" = 3 ] || fail "frames after 1: $($HF count fr)"
-ok "GET frames: seq 2..4 of station 2"
+# ---- frames are not served without station authentication (PROTOCOL §4.6)
+code=$(curl -sS --cacert tls.crt -o fr -w '%{http_code}' \
+    "$URL/v1/feeds/$F2/frames?after=1")
+[ "$code" = 501 ] || fail "frames endpoint: $code"
+ok "GET frames: 501 until pulls are authenticated"
 
 # ---- plain HTTP is refused
 if curl -sS -m 5 "http://127.0.0.1:$P/v1/hello" >plain.out 2>&1 &&
