@@ -134,6 +134,14 @@ static int push_start(hub_http *s, struct MHD_Connection *c, req *q,
         *res = error(c, 413, "too_large", msg);
         return 1;
     }
+    if (n > s->budget) { /* could never fit: not worth a retry */
+        snprintf(msg, sizeof msg,
+                 "push body of %llu bytes exceeds the hub's memory budget "
+                 "of %llu: send fewer frames per push", n,
+                 (unsigned long long)s->budget);
+        *res = error(c, 413, "too_large", msg);
+        return 1;
+    }
     pthread_mutex_lock(&s->mu);
     int ok = s->reserved + n <= s->budget;
     if (ok)
