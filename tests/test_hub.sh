@@ -17,7 +17,7 @@ HUB=$B/agent/hub/swsync-hub
 CHECK=$S/tests/support/receipt_check.py
 # The receipt checker needs PyNaCl (python3-nacl): a python3 that has it.
 PY=
-for c in python3 /usr/bin/python3; do
+for c in /usr/bin/python3 python3; do
     if "$c" -c 'import nacl.signing' 2>/dev/null; then PY=$c; break; fi
 done
 [ -n "$PY" ] || { echo "FAIL: no python3 with nacl (apt-get install python3-nacl)" >&2; exit 1; }
@@ -34,7 +34,7 @@ fail() {
     [ -f "$T/ans.json" ] && head -c 2000 "$T/ans.json" >&2 && echo >&2
     exit 1
 }
-ok() { echo "ok - $*"; }
+ok() { echo "ok - $* [${SECONDS}s]"; }
 cd "$T"
 
 # ---- keys: root -> county A (this hub) -> stations 1, 2; root -> county B
@@ -53,6 +53,18 @@ for n in 1 2; do
         --subject "$($HF pub $n)" --role station --unit "4401-0$n" \
         $( [ $n = 1 ] && echo --create ) >/dev/null
 done
+# Station 5's certificate expired, 6's is not valid yet, 7 is revoked from
+# its seq 2 on.
+$K certify --issuer hub.key --issuer-log data/hub.log --certs root.log \
+    --subject "$($HF pub 5)" --role station --unit 4401-05 \
+    --from 2020-01-01 --until 2020-02-01 >/dev/null 2>&1
+$K certify --issuer hub.key --issuer-log data/hub.log --certs root.log \
+    --subject "$($HF pub 6)" --role station --unit 4401-06 \
+    --from 2030-01-01 --until 2030-02-01 >/dev/null 2>&1
+$K certify --issuer hub.key --issuer-log data/hub.log --certs root.log \
+    --subject "$($HF pub 7)" --role station --unit 4401-07 >/dev/null
+$K revoke --issuer hub.key --issuer-log data/hub.log --certs root.log \
+    --subject "$($HF pub 7)" --reason compromised --from-seq 2 >/dev/null
 $K certify --issuer countyb.key --issuer-log countyb.log --create \
     --certs root.log --subject "$($HF pub 4)" --role station \
     --unit 4402-01 >/dev/null
@@ -85,6 +97,7 @@ $HF seal st1.db st1.log 1 8 >/dev/null
 $HF seal st2.db st2.log 2 40 >/dev/null
 $HF seal st3.db st3.log 3 1 >/dev/null
 $HF seal st4.db st4.log 4 2 >/dev/null
+for n in 5 6 7; do $HF seal st$n.db st$n.log $n 2 >/dev/null; done
 
 # ---- helpers
 start_hub() {
@@ -125,14 +138,14 @@ push() {
 }
 get() { curl -sS --cacert tls.crt "$URL$1"; }
 # jq-less JSON field: j FILE 'python expression over d'
-j() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
+j() { "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 head_seq() { get "/v1/feeds/$1" >h.json; j h.json 'd["seq"]'; }
 # What "nothing stored" compares: heads, feed files, tree size.
-snapshot() {
-    for f in $F1 $F2 $F3 $F4 $FB; do head_seq "$f"; done
+snapshot() { # one connection: five heads and the newest checkpoint
+    curl -sS --cacert tls.crt "$URL/v1/feeds/$F1" "$URL/v1/feeds/$F2" \
+        "$URL/v1/feeds/$F3" "$URL/v1/feeds/$F4" "$URL/v1/feeds/$FB" \
+        "$URL/v1/checkpoint"
     (cd data/feeds && sha256sum -- * 2>/dev/null) || true
-    get /v1/checkpoint >c.json
-    j c.json 'd["tree_size"]'
 }
 expect_refused() { # NAME FILE CODE STATUS: one frame refused, nothing stored
     snapshot >before
@@ -170,7 +183,9 @@ push b1-3
 [ "$(head_seq "$F1")" = 3 ] || fail "head after 1..3"
 cmp -s <($HF bundle x st1.log 1 3 && $HF count x) \
     <($HF count "data/feeds/$F1.log") || fail "feed file frame count"
-ok "batch of 3 accepted, receipt verified (signature, 3 inclusion proofs)"
+[ "$(sqlite3 data/replica.db 'SELECT count(*) FROM clients')" = 3 ] ||
+    fail "the hub replica does not hold the 3 merged records"
+ok "batch of 3 accepted and merged, receipt verified (signature, 3 inclusion proofs)"
 
 # ---- the same batch again: duplicates, a receipt, nothing new
 snapshot >before
@@ -186,6 +201,17 @@ ok "same batch again: 3 duplicates with proofs, nothing stored"
 ID3=$($HF id st1.log 3)
 ID2=$($HF id st1.log 2)
 NOW=$(($(date +%s) * 1000))
+$HF bundle b5x st5.log 1 1
+expect_refused "expired certificate" b5x key_expired
+$HF bundle b6x st6.log 1 1
+expect_refused "certificate not valid yet" b6x key_not_yet_valid
+$HF bundle b7x st7.log 1 2
+push b7x
+[ "$(j ans.json '[r["status"] for r in d["results"]]')" = \
+  "['accepted', 'refused']" ] &&
+    [ "$(j ans.json 'd["results"][1]["error"]')" = key_revoked ] ||
+    fail "revoked from seq 2"
+ok "revoked from seq 2: seq 1 accepted, seq 2 key_revoked"
 $HF bundle b4 st1.log 4 4
 $HF mutate badsig b4 sig
 expect_refused "bad signature" badsig bad_signature
@@ -264,10 +290,11 @@ push b2b
 [ "$(j ans.json 'd["accepted"]')" = 1 ] || fail "other feed blocked by a fork"
 ok "fork: 409, evidence kept, feed frozen, other feeds go on"
 
-# ---- frames endpoint
-curl -sS --cacert tls.crt -o fr "$URL/v1/feeds/$F2/frames?after=1"
-[ "$($HF count fr)" = 3 ] || fail "frames after 1: $($HF count fr)"
-ok "GET frames: seq 2..4 of station 2"
+# ---- frames are not served without station authentication (PROTOCOL §4.6)
+code=$(curl -sS --cacert tls.crt -o fr -w '%{http_code}' \
+    "$URL/v1/feeds/$F2/frames?after=1")
+[ "$code" = 501 ] || fail "frames endpoint: $code"
+ok "GET frames: 501 until pulls are authenticated"
 
 # ---- plain HTTP is refused
 if curl -sS -m 5 "http://127.0.0.1:$P/v1/hello" >plain.out 2>&1 &&
@@ -277,7 +304,7 @@ fi
 ok "plain HTTP refused"
 
 # ---- a stalled client is timed out (connection_timeout = 2)
-python3 - "$P" <<'EOF' || fail "stalled client not timed out"
+"$PY" - "$P" <<'EOF' || fail "stalled client not timed out"
 import socket, ssl, sys, time
 ctx = ssl.create_default_context(cafile="tls.crt")
 s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
@@ -350,6 +377,43 @@ for delay in 0.05 0.15 0.3 0.5; do
     [ "$(head_seq "$F2")" = $seq_now ] || fail "head after re-push"
 done
 ok "SIGKILL during pushes x4: acknowledged frames kept, re-push completes"
+
+# ---- the memory budget: one upload holds it, another push gets 503
+stop_hub
+echo "memory_budget = 65536" >>hub.conf
+start_hub
+$HF bundle b2e st2.log 39 40
+head -c 70000 /dev/zero >overbudget
+push overbudget
+[ "$CODE" = 413 ] || fail "body above the budget: $CODE"
+"$PY" - "$P" <<'EOF' &
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile="tls.crt")
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
+                    server_hostname="127.0.0.1")
+s.sendall(b"POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Type: "
+          b"application/x-swsync-frames\r\nContent-Length: 65000\r\n\r\n")
+open("holding", "w").close()
+time.sleep(1.5)
+s.close()
+EOF
+hold=$!
+for _ in $(seq 50); do [ -e holding ] && break; sleep 0.1; done
+sleep 0.2
+curl -sS --cacert tls.crt -D hdr -o ans.json -w '%{http_code}' \
+    -H 'Content-Type: application/x-swsync-frames' --data-binary @b2e \
+    "$URL/v1/push" >code
+[ "$(cat code)" = 503 ] && grep -qi '^retry-after: 5' hdr &&
+    [ "$(j ans.json 'd["error"]')" = busy ] || fail "budget: $(cat code)"
+wait "$hold"
+for _ in $(seq 50); do
+    push b2e
+    [ "$CODE" = 200 ] && break
+    sleep 0.2
+done
+[ "$CODE" = 200 ] && [ "$(j ans.json 'd["accepted"]')" = 2 ] ||
+    fail "push after the budget freed: $CODE"
+ok "memory budget: 503 with Retry-After while held, 413 above it, 200 after"
 
 stop_hub
 echo "all hub tests passed"

@@ -292,6 +292,7 @@ void hub_close(hub *h)
     hub_keys_clear(&h->keys);
     keyfile_key_free(h->key);
     swlog_buf_clear(&h->cp);
+    free(h->pend);
     pthread_mutex_destroy(&h->mu);
     free(h);
 }

@@ -134,6 +134,14 @@ static int push_start(hub_http *s, struct MHD_Connection *c, req *q,
         *res = error(c, 413, "too_large", msg);
         return 1;
     }
+    if (n > s->budget) { /* could never fit: not worth a retry */
+        snprintf(msg, sizeof msg,
+                 "push body of %llu bytes exceeds the hub's memory budget "
+                 "of %llu: send fewer frames per push", n,
+                 (unsigned long long)s->budget);
+        *res = error(c, 413, "too_large", msg);
+        return 1;
+    }
     pthread_mutex_lock(&s->mu);
     int ok = s->reserved + n <= s->budget;
     if (ok)
@@ -189,22 +197,12 @@ static enum MHD_Result get(hub_http *s, struct MHD_Connection *c,
         hex[64] = '\0';
         if (rest[64] == '\0')
             return answer_buf(c, hub_head(s->h, hex, &b), &b, CT_JSON);
-        if (strcmp(rest + 64, "/frames") == 0) {
-            const char *a = MHD_lookup_connection_value(
-                c, MHD_GET_ARGUMENT_KIND, "after");
-            const char *l = MHD_lookup_connection_value(
-                c, MHD_GET_ARGUMENT_KIND, "limit");
-            char *e1 = NULL, *e2 = NULL;
-            unsigned long long after = a ? strtoull(a, &e1, 10) : 0;
-            unsigned long long limit = l ? strtoull(l, &e2, 10) : 0;
-            if ((a && (*a == '\0' || *e1 != '\0' || *a == '-')) ||
-                (l && (*l == '\0' || *e2 != '\0' || *l == '-')))
-                return error(c, 400, "bad_request",
-                             "after and limit are decimal integers");
-            int frames;
-            unsigned st = hub_frames(s->h, hex, after, limit, &b, &frames);
-            return answer_buf(c, st, &b, frames ? CT_FRAMES : CT_JSON);
-        }
+        /* PROTOCOL §4.6: frames hold personal data; they are served
+         * only once pulls are authenticated with the station's key. */
+        if (strcmp(rest + 64, "/frames") == 0)
+            return error(c, 501, "not_implemented",
+                         "reading frames needs station authentication, "
+                         "not served yet (PROTOCOL §4.6)");
     }
     return error(c, 404, "not_found", "no such endpoint (PROTOCOL §3)");
 }

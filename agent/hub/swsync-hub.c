@@ -13,6 +13,7 @@
 #include "hub.h"
 #include "hub_config.h"
 #include "hub_http.h"
+#include "keyfile.h"
 
 static const char usage[] =
     "usage: swsync-hub --config HUB.CONF [--port-file FILE] [--check]\n"
@@ -120,7 +121,7 @@ int main(int argc, char **argv)
     hub *h = NULL;
     if (hub_open(&cfg, pass, &h, &err) != SWLOG_OK) {
         fprintf(stderr, "swsync-hub: %s (%s)\n", err.msg,
-                swlog_code_name(err.code));
+                keyfile_code_name(err.code));
         return 1;
     }
     char pkhex[65];

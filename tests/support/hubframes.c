@@ -46,6 +46,15 @@ static void add(bodies *b, const uint8_t *p, size_t len)
     b->len[b->n++] = len;
 }
 
+static void drop(bodies *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free(b->p[i]);
+    free(b->p);
+    free(b->len);
+    memset(b, 0, sizeof *b);
+}
+
 /* Every frame of a log or bundle file, optionally only seq in [from, to]. */
 static void read_file(const char *path, bodies *b, uint64_t from,
                       uint64_t to)
@@ -180,6 +189,7 @@ static int forge(int argc, char **argv)
     bodies b = {0};
     add(&b, out.p, out.len);
     write_bundle(argv[2], &b);
+    drop(&b);
     swlog_cs_free(cs);
     swlog_buf_clear(&out);
     return 0;
@@ -212,6 +222,7 @@ int main(int argc, char **argv)
         char hex[65];
         swlog_hex(f.id, 32, hex);
         puts(hex);
+        drop(&b);
         return 0;
     }
     if (strcmp(cmd, "bundle") == 0 && argc == 6) {
@@ -219,6 +230,7 @@ int main(int argc, char **argv)
         read_file(argv[3], &b, strtoull(argv[4], NULL, 10),
                   strtoull(argv[5], NULL, 10));
         write_bundle(argv[2], &b);
+        drop(&b);
         return 0;
     }
     if (strcmp(cmd, "cat") == 0 && argc >= 4) {
@@ -226,6 +238,7 @@ int main(int argc, char **argv)
         for (int i = 3; i < argc; i++)
             read_file(argv[i], &b, 0, UINT64_MAX);
         write_bundle(argv[2], &b);
+        drop(&b);
         return 0;
     }
     if (strcmp(cmd, "append") == 0 && argc == 4) {
@@ -238,12 +251,14 @@ int main(int argc, char **argv)
                              &err) != SWLOG_OK)
             die(argv[2], &err);
         swlog_log_close(log);
+        drop(&b);
         return 0;
     }
     if (strcmp(cmd, "count") == 0 && argc == 3) {
         bodies b = {0};
         read_file(argv[2], &b, 0, UINT64_MAX);
         printf("%zu\n", b.n);
+        drop(&b);
         return 0;
     }
     if (strcmp(cmd, "forge") == 0)
@@ -270,6 +285,7 @@ int main(int argc, char **argv)
             return 2;
         }
         write_bundle(argv[2], &b);
+        drop(&b);
         return 0;
     }
     fprintf(stderr, "hubframes: bad command line (see the file's top)\n");
