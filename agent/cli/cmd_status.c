@@ -10,6 +10,7 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "client.h"
 #include "feedscan.h"
 #include "rec.h"
 
@@ -238,6 +239,16 @@ int cmd_status(int argc, char **argv)
     size_t errors = 0;
     for (size_t i = 0; i < rep.n; i++)
         errors += rep.p[i].error != 0;
+    /* The sync client's state, read from the replica (never the network). */
+    swlog_buf sync;
+    swlog_buf_init(&sync);
+    swlog_error sync_err = {0};
+    int sync_ok = (json ? client_status_json(replica_db(s.r), &sync, &sync_err)
+                        : client_status_text(replica_db(s.r), &sync,
+                                             &sync_err)) == SWLOG_OK &&
+                  swlog_buf_append(&sync, "", 1) == SWLOG_OK;
+    if (!sync_ok)
+        errors++;
 
     if (json) {
         printf("{");
@@ -269,8 +280,11 @@ int cmd_status(int argc, char **argv)
             json_kv_str("message", rep.p[i].msg, 1);
             printf("}");
         }
-        /* Filled by the sync client (last contact, hub's head, lag). */
-        printf("],\"sync\":null,\"ok\":%s}\n", errors ? "false" : "true");
+        /* The sync client's state (agent/client/README.md): per feed and
+         * hub, acknowledged and waiting frames, last contact, refusals. */
+        printf("],\"sync\":%s,\"ok\":%s}\n",
+               sync_ok ? (const char *)sync.p : "null",
+               errors ? "false" : "true");
     } else {
         printf("Station %s, unit %s\n", s.dir, s.unit);
         printf("  key:      %s\n", s.has_pk ? pkhex : "(unreadable)");
@@ -288,10 +302,21 @@ int cmd_status(int argc, char **argv)
             printf("  unfinished: %s\n", unfinished);
         printf("\nSync\n");
         if (s.hub_url[0])
-            printf("  hub:      %s\n  (sync status: not available in this "
-                   "build)\n", s.hub_url);
+            printf("  hub:      %s\n", s.hub_url);
         else
             printf("  hub:      not configured\n");
+        if (sync_ok) {
+            /* One "sync: ..." line (and indented details) per feed. */
+            const char *p = (const char *)sync.p;
+            while (*p != '\0') {
+                const char *nl = strchr(p, '\n');
+                size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+                printf("  %.*s\n", (int)n, p);
+                p += n + (nl != NULL);
+            }
+        } else {
+            printf("  sync state unreadable: %s\n", sync_err.msg);
+        }
         printf("\nProblems\n");
         if (rep.n == 0)
             printf("  none\n");
@@ -299,6 +324,7 @@ int cmd_status(int argc, char **argv)
             printf("  %s: %s\n", rep.p[i].error ? "PROBLEM" : "note",
                    rep.p[i].msg);
     }
+    swlog_buf_clear(&sync);
     cli_station_close(&s);
     return errors ? CLI_EFAIL : CLI_OK;
 }

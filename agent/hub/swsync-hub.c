@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hub.h"
+#include "replica.h"
 #include "hub_config.h"
 #include "hub_http.h"
 #include "keyfile.h"
@@ -97,6 +98,10 @@ int main(int argc, char **argv)
     }
     hub_config cfg;
     swlog_error err = {0};
+    /* Before any SQLite use: cheaper merged writes through the capture
+     * triggers (agent/README.md "Cost of capture"); a failure costs speed. */
+    (void)replica_process_init(&err);
+    memset(&err, 0, sizeof err);
     hub_config_defaults(&cfg);
     if (hub_config_load(&cfg, conf, &err) != SWLOG_OK) {
         fprintf(stderr, "swsync-hub: %s\n", err.msg);
