@@ -225,7 +225,7 @@ pending=$(q "SELECT count(*) FROM _sw_outbox")
 run 0 "status --json before seal" "$A" status --json
 cp out.txt st1.json
 same "$(json st1.json 'j["pending"]')" "$pending" "status counts pending"
-same "$(json st1.json 'j["sync"]')" None "sync is null (no client yet)"
+same "$(json st1.json 'j["sync"]')" "{'feeds': []}" "sync: no feed synced yet"
 same "$(json st1.json 'j["feed"]["head_seq"]')" 0 "nothing sealed yet"
 run 0 "seal" "$A" seal
 has out.txt "sealed $pending records" "seal reports the records"

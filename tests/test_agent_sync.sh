@@ -47,6 +47,18 @@ hub_check h "$PK" 1
 "$A" sync >out 2>&1 || { cat out; fail "second sync"; }
 grep -q "sent 0 frames" out || { cat out; fail "second sync sent frames"; }
 
+echo "== status shows the sync state in words and JSON"
+"$A" status >out 2>&1 || { cat out; fail "status after sync"; }
+grep -q "sync: feed .* all 1 frame(s) acknowledged; last success" out ||
+    { cat out; fail "status text lacks the sync state"; }
+"$A" status --json >out 2>&1 || { cat out; fail "status --json after sync"; }
+/usr/bin/python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+f = j["sync"]["feeds"]
+assert len(f) == 1 and f[0]["acked_seq"] == 1 and f[0]["local_seq"] == 1, f
+' out || { cat out; fail "status --json sync state"; }
+
 echo "== run --seal delivers new records by itself, stops on SIGTERM"
 "$A" run --seal --interval 1 >run.out 2>&1 &
 RUN=$!
