@@ -24,7 +24,14 @@ typedef struct replica_migration {
 /* Statement journal size kept in memory (README §Cost of capture). */
 #define REPLICA_STMT_SPILL (1024 * 1024)
 
-/* Optional, once, first thing in main() before any other SQLite use: keep
+/* NOT USED by the shipped programs: with SQLite 3.40 (Debian 12), a spill
+ * above 128 KiB makes any statement whose journal outgrows it fail with
+ * SQLITE_FULL "database or disk is full" (a 20,000-row UPDATE, a merge of a
+ * change-set into a replica of a few hundred rows; reproduced outside
+ * swsync with a plain table: 131,072 bytes works, 140,000 fails). Kept for
+ * bench_capture's measurement and check_replica_init; README "Cost of
+ * capture".
+ * Optional, once, first thing in main() before any other SQLite use: keep
  * statement journals of up to REPLICA_STMT_SPILL bytes in one memory buffer
  * (SQLITE_CONFIG_STMTJRNL_SPILL, process-wide), and let replicas opened
  * afterwards use temp_store=FILE. Captured writes in a transaction then
