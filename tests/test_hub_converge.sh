@@ -306,6 +306,7 @@ ok "hub F: through cut connections, $cut of 5 passes cut"
 
 # ---- compare
 HUBS="A B C D E F"
+live=$("$HUB" content-hash --config A.conf) || fail "content-hash of running hub A"
 for h in $HUBS; do stop_hub "$h"; done
 ref=
 for h in $HUBS; do
@@ -328,6 +329,7 @@ for h in $HUBS; do
             { diff A.conflicts "$h.conflicts" >&2; fail "hub $h's conflicts differ from A's"; }
     fi
 done
+[ "$live" = "$ref" ] || fail "content-hash differs while hub A ran"
 ok "content hash and conflicts identical at $HUBS"
 
 # ---- the outcome itself (MERGE §3, §5), read at hub A
@@ -358,4 +360,25 @@ R=0190a1b2-0000-7000-8000-00000000000
 [ "$(q "SELECT count(*) FROM _sw_conflicts WHERE row_id='${R}3'")" = 1 ] ||
     fail "R3: not 1 conflict"
 ok "winners and the 6 expected conflicts"
+
+# ---- the comparison can fail: a hub missing one change-set (station 3's
+# last, the R3.village_code edit) has another hash and 5 conflicts
+start_hub G
+push_batch G 1:1-3 2:1-3 3:1-3 4:1-3
+g=$("$HUB" content-hash --config G.conf) || fail "content-hash G"
+[ "$g" != "$ref" ] || fail "a hub missing a change-set has the same hash"
+[ "$(sqlite3 G.d/replica.db "SELECT count(*) FROM _sw_conflicts")" = 5 ] ||
+    fail "hub G: not 5 conflicts"
+stop_hub G
+ok "a hub missing one change-set differs"
+
+# ---- content-hash's command line
+rc=0; "$HUB" content-hash >/dev/null 2>&1 || rc=$?
+[ $rc = 2 ] || fail "content-hash without --config: exit $rc, want 2"
+sed 's/^data = .*/data = nowhere.d/' A.conf >nowhere.conf
+rc=0; "$HUB" content-hash --config nowhere.conf >/dev/null 2>ch.err || rc=$?
+[ $rc = 1 ] && grep -q "replica.db" ch.err ||
+    fail "content-hash of a hub that never ran: exit $rc, $(cat ch.err)"
+[ ! -e nowhere.d ] || fail "content-hash created a data folder"
+ok "content-hash: bad command line 2, missing replica 1"
 echo "convergence across hubs: all tests passed"

@@ -74,8 +74,9 @@ static int write_port(const char *path, unsigned port)
 }
 
 /* swsync-hub content-hash --config FILE: merge_content_hash of the data
- * folder's replica.db (MERGE §10) as 64 hex on one line. Reads only; works
- * while the hub runs (SQLite WAL readers). */
+ * folder's replica.db (MERGE §10) as 64 hex on one line. Opens it like the
+ * hub (replica_open: a short write lock, waiting up to 5 s, content
+ * unchanged), so it works while the hub runs. */
 static int content_hash(int argc, char **argv)
 {
     if (argc != 4 || strcmp(argv[2], "--config") != 0) {
