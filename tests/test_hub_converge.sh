@@ -143,17 +143,14 @@ push_batch() {
         --data-binary @batch.b "https://127.0.0.1:$port/v1/push") ||
         fail "curl push to $hub"
     [ "$code" = 200 ] || { head -c 1000 ans.json >&2; fail "$hub: $* -> $code"; }
-    local acc
-    acc=$(python3 - ans.json <<'PYEOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-st = [r["status"] for r in d["results"]]
-bad = [r for r in d["results"] if r["status"] not in ("accepted", "duplicate")]
-if bad:
-    sys.exit("not accepted: %s" % json.dumps(bad)[:600])
-print(st.count("accepted"))
-PYEOF
-) || fail "$hub: batch $*"
+    # The hub's answer is compact JSON (PROTOCOL §4.3): one "status" per
+    # frame (grep, not python: its start costs seconds on a loaded machine).
+    local acc n all
+    all=$(grep -o '"status":"[a-z]*"' ans.json | wc -l || true)
+    acc=$(grep -o '"status":"accepted"' ans.json | wc -l || true)
+    n=$(grep -o '"status":"duplicate"' ans.json | wc -l || true)
+    [ "$all" = "$($HF count batch.b)" ] && [ $((acc + n)) = "$all" ] ||
+        { head -c 1000 ans.json >&2; echo >&2; fail "$hub: batch $*: not all accepted or duplicate"; }
     eval "ACC_$hub=\$(( \${ACC_$hub:-0} + acc ))"
 }
 # push_plan HUB FILE: push_batch for each line of FILE; a line starting
@@ -237,7 +234,7 @@ for _ in range(1000):
     specs = []
     for f in rnd.sample(left, rnd.randint(1, len(left))):
         lo = rnd.randint(1, head[f] + 1)   # <= head: duplicates first
-        hi = rnd.randint(head[f] + 1, lens[f])
+        hi = rnd.randint(head[f] + 1, min(lens[f], head[f] + 2))
         specs.append("%d:%d-%d" % (f, lo, hi))
         head[f] = hi
     print(("+" if rnd.random() < 0.4 else "") + " ".join(specs))
