@@ -15,9 +15,11 @@
 #include "hub_config.h"
 #include "hub_http.h"
 #include "keyfile.h"
+#include "merge.h"
 
 static const char usage[] =
     "usage: swsync-hub --config HUB.CONF [--port-file FILE] [--check]\n"
+    "       swsync-hub content-hash --config HUB.CONF\n"
     "\n"
     "Serve the swsync sync protocol (spec/PROTOCOL.md) over HTTPS: verify\n"
     "pushed frames, store them verbatim in the data folder, merge them into\n"
@@ -27,6 +29,9 @@ static const char usage[] =
     "  --port-file FILE  write the port bound, once listening (port = 0\n"
     "                    in the configuration picks a free one)\n"
     "  --check           open the data folder (running recovery), then exit\n"
+    "  content-hash      print the hub replica's content hash (MERGE §10,\n"
+    "                    64 hex on one line) and exit; hubs that merged the\n"
+    "                    same change-sets print the same hash\n"
     "\n"
     "Configuration, `key = value` lines, `#` comments; relative paths are\n"
     "taken from the configuration file's folder:\n"
@@ -68,8 +73,52 @@ static int write_port(const char *path, unsigned port)
     return 0;
 }
 
+/* swsync-hub content-hash --config FILE: merge_content_hash of the data
+ * folder's replica.db (MERGE §10) as 64 hex on one line. Opens it like the
+ * hub (replica_open: a short write lock, waiting up to 5 s, content
+ * unchanged), so it works while the hub runs. */
+static int content_hash(int argc, char **argv)
+{
+    if (argc != 4 || strcmp(argv[2], "--config") != 0) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    hub_config cfg;
+    swlog_error err = {0};
+    hub_config_defaults(&cfg);
+    if (swlog_init() != SWLOG_OK ||
+        hub_config_load(&cfg, argv[3], &err) != SWLOG_OK) {
+        fprintf(stderr, "swsync-hub: %s\n", err.msg);
+        return 1;
+    }
+    char path[HUB_CONFIG_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/replica.db", cfg.data);
+    FILE *probe = fopen(path, "rb");
+    if (probe == NULL) {
+        fprintf(stderr, "swsync-hub: %s: %s (has this hub ever started?)\n",
+                path, strerror(errno));
+        return 1;
+    }
+    fclose(probe);
+    replica *r = NULL;
+    uint8_t hash[SWLOG_HASH_BYTES];
+    if (replica_open(path, &r, &err) != SWLOG_OK ||
+        merge_content_hash(r, hash, &err) != SWLOG_OK) {
+        fprintf(stderr, "swsync-hub: %s: %s\n", path, err.msg);
+        replica_close(r);
+        return 1;
+    }
+    replica_close(r);
+    char hex[2 * SWLOG_HASH_BYTES + 1];
+    swlog_hex(hash, sizeof hash, hex);
+    puts(hex);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "content-hash") == 0)
+        return content_hash(argc, argv);
     const char *conf = NULL, *port_file = NULL;
     int check = 0;
     for (int i = 1; i < argc; i++) {
