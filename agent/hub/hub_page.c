@@ -241,9 +241,13 @@ static unsigned station_page(hub *h, hub_stats *stats, const char *hexs,
 {
     uint8_t feed[SWLOG_PUBKEY_BYTES];
     if (!hub__parse_feed(hexs, feed)) {
+        char shown[81];
+        snprintf(shown, sizeof shown, "%s", hexs); /* bounded echo */
         head(b, "bad request");
-        P(b, "<h1>Bad request</h1><p>A station is named by its feed: 64 "
-             "lowercase hex characters.</p></body></html>\n");
+        P(b, "<h1>Bad request</h1><p>No station is named &ldquo;");
+        esc(b, shown);
+        P(b, "&rdquo;: a station is named by its feed, 64 lowercase hex "
+             "characters. <a href=\"/\">All stations</a></p></body></html>\n");
         return 400;
     }
     hub_view v;
