@@ -95,7 +95,7 @@ static void head(swlog_buf *b, const char *title)
          "table{border-collapse:collapse;width:100%%}"
          "th,td{border-bottom:1px solid #ccc;padding:4px 6px;text-align:left;"
          "vertical-align:top}th{background:#eee}"
-         "code{font-size:.9em;word-break:break-all}"
+         "code{font-size:.9em;word-break:break-all}td a{white-space:nowrap}"
          ".bad{color:#a00;font-weight:bold}.ok{color:#060}"
          ".sum span{display:inline-block;margin:0 1em .3em 0}"
          "@media(max-width:640px){table,thead,tbody,tr,td{display:block}"
