@@ -170,6 +170,7 @@ pushes=$(m 'swsync_hub_request_duration_seconds_count{class="push"}')
 grep -q '^# TYPE swsync_hub_request_duration_seconds histogram$' metrics.txt ||
     fail "histogram TYPE"
 get /healthz hz && grep -qx ok hz || fail healthz
+echo "# page requests: $(m 'swsync_hub_request_duration_seconds_count{class="page"}'), $(m 'swsync_hub_request_duration_seconds_sum{class="page"}') s in all"
 ok "metrics: $(grep -vc '^#' metrics.txt) samples parse; accepted, records, refused{gap}, lag, frozen, latency histogram"
 
 # ---- persisted: a restart keeps the observations
