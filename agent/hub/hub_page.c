@@ -98,10 +98,11 @@ static void head(swlog_buf *b, const char *title)
          "code{font-size:.9em;word-break:break-all}td a{white-space:nowrap}"
          ".bad{color:#a00;font-weight:bold}.ok{color:#060}"
          ".sum span{display:inline-block;margin:0 1em .3em 0}"
-         "@media(max-width:640px){table,thead,tbody,tr,td{display:block}"
-         "thead{display:none}tr{border:1px solid #ccc;margin:0 0 8px;"
-         "padding:4px}td{border:0;padding:2px 4px}"
-         "td::before{content:attr(data-label) \": \";font-weight:bold}}"
+         "@media(max-width:640px){.list,.list tbody,.list tr,.list td"
+         "{display:block}.list thead{display:none}.list tr{border:1px solid"
+         " #ccc;margin:0 0 8px;padding:4px}.list td{border:0;padding:2px 4px}"
+         ".list td::before{content:attr(data-label) \": \";"
+         "font-weight:bold}}"
          "</style></head><body>\n");
 }
 
@@ -176,7 +177,7 @@ static unsigned index_page(hub *h, hub_stats *stats, swlog_buf *b)
     when(b, v.now_ms, 0);
     P(b, ". <a href=\"/metrics\">metrics</a></p>\n");
     summary(b, &v);
-    P(b, "<h2>Stations (%zu)</h2>\n<table id=\"stations\"><thead><tr>"
+    P(b, "<h2>Stations (%zu)</h2>\n<table id=\"stations\" class=\"list\"><thead><tr>"
          "<th>Unit</th><th>Role</th><th>Feed</th><th>Last contact</th>"
          "<th>Head held</th><th>Frames/records</th><th>Lag</th>"
          "<th>Refused</th><th>State</th><th>Clock skew</th>"
@@ -191,7 +192,7 @@ static unsigned index_page(hub *h, hub_stats *stats, swlog_buf *b)
         P(b, "<p>%" PRIu64 " refused frames kept name no feed.</p>\n",
           v.parked_unattributed);
     if (v.have_conflicts && v.ngroups > 0) {
-        P(b, "<h2>Conflicts waiting for review</h2>\n<table id=\"conflicts\">"
+        P(b, "<h2>Conflicts waiting for review</h2>\n<table id=\"conflicts\" class=\"list\">"
              "<thead><tr><th>Table</th><th>Column</th><th>Rows</th></tr>"
              "</thead><tbody>\n");
         for (size_t i = 0; i < v.ngroups; i++) {
@@ -220,7 +221,7 @@ static void refused_section(swlog_buf *b, const hub_view *v)
         P(b, "<p>None kept.</p>\n");
         return;
     }
-    P(b, "<table id=\"refused\"><thead><tr><th>Seq</th><th>Reason</th>"
+    P(b, "<table id=\"refused\" class=\"list\"><thead><tr><th>Seq</th><th>Reason</th>"
          "<th>Message</th><th>When</th></tr></thead><tbody>\n");
     for (size_t i = 0; i < v->nparked_rows; i++) {
         const hub_view_parked *p = &v->parked_rows[i];
