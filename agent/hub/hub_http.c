@@ -11,10 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../error.h"
 #include "hub_json.h"
+#include "hub_page.h"
+#include "hub_stats.h"
 
 #define CT_JSON "application/json; charset=utf-8"
 #define CT_FRAMES "application/x-swsync-frames"
@@ -28,6 +31,7 @@ struct hub_http {
     uint64_t reserved; /* bytes of request bodies held now */
     char *cert, *key;  /* PEM text, freed at stop */
     int quiesced_fd;   /* the listen socket after quiesce, closed at stop */
+    hub_stats *stats;  /* pages and /metrics (hub_stats.h) */
 };
 
 enum { REQ_GET, REQ_PUSH };
@@ -38,7 +42,24 @@ typedef struct req {
     size_t len, want;
     uint64_t reserved;
     int overflow;
+    int cls;         /* enum hub_stats_class */
+    struct timespec t0; /* when the request arrived */
 } req;
+
+static int url_class(const char *url)
+{
+    if (strcmp(url, "/v1/push") == 0)
+        return HUB_STATS_PUSH;
+    if (strncmp(url, "/v1/", 4) == 0)
+        return HUB_STATS_API;
+    if (strcmp(url, "/metrics") == 0)
+        return HUB_STATS_METRICS;
+    if (strcmp(url, "/healthz") == 0)
+        return HUB_STATS_HEALTH;
+    if (hub_page_is_path(url))
+        return HUB_STATS_PAGE;
+    return HUB_STATS_OTHER;
+}
 
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned status,
                               const char *type, const void *p, size_t len,
@@ -96,6 +117,12 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)why;
     req *q = *con_cls;
     if (q != NULL) {
+        hub_http *s = cls;
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        hub_stats_request(s->stats, q->cls,
+                          (double)(t1.tv_sec - q->t0.tv_sec) +
+                              (double)(t1.tv_nsec - q->t0.tv_nsec) / 1e9);
         release(cls, q);
         free(q);
         *con_cls = NULL;
@@ -182,6 +209,11 @@ static enum MHD_Result get(hub_http *s, struct MHD_Connection *c,
         return answer(c, 200, "text/plain; charset=utf-8", "ok\n", 3, 0);
     if (strcmp(url, "/v1/hello") == 0)
         return answer_buf(c, hub_hello(s->h, &b), &b, CT_JSON);
+    if (hub_page_is_path(url)) { /* pages and /metrics (hub_page.h) */
+        const char *type;
+        unsigned st = hub_page_get(s->h, s->stats, url, &b, &type);
+        return answer_buf(c, st, &b, type);
+    }
     if (strcmp(url, "/v1/checkpoint") == 0)
         return answer_buf(c, hub_checkpoint(s->h, &b), &b, CT_JSON);
     if (strcmp(url, "/v1/consistency") == 0)
@@ -213,7 +245,8 @@ static int known_path(const char *url)
     return strcmp(url, "/healthz") == 0 || strcmp(url, "/v1/hello") == 0 ||
            strcmp(url, "/v1/checkpoint") == 0 ||
            strcmp(url, "/v1/consistency") == 0 ||
-           strcmp(url, "/v1/push") == 0 || starts(url, "/v1/feeds/", &rest);
+           strcmp(url, "/v1/push") == 0 || starts(url, "/v1/feeds/", &rest) ||
+           hub_page_is_path(url);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
@@ -229,6 +262,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
         if (q == NULL)
             return MHD_NO;
         *con_cls = q;
+        q->cls = url_class(url);
+        clock_gettime(CLOCK_MONOTONIC, &q->t0);
         int is_push = strcmp(url, "/v1/push") == 0;
         if (is_push && strcmp(method, "POST") == 0) {
             q->kind = REQ_PUSH;
@@ -270,7 +305,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
                      "the body does not match its Content-Length");
     swlog_buf b;
     swlog_buf_init(&b);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t recv_ms = (uint64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
     unsigned st = hub_push(s->h, q->buf, q->len, &b);
+    hub_stats_push(s->stats, q->buf, q->len, st, b.p, b.len, recv_ms);
     release(s, q);
     return answer_buf(c, st, &b, CT_JSON);
 }
@@ -330,6 +369,10 @@ int hub_http_start(hub *h, const hub_config *cfg, hub_http **out,
                          "listen: '%s' is not an IPv4 or IPv6 address",
                          cfg->listen);
     }
+    if (hub_stats_open(cfg->data, &s->stats, err) != SWLOG_OK) {
+        hub_http_stop(s);
+        return err ? err->code : SWLOG_EIO;
+    }
     s->cert = slurp(cfg->tls_cert, err);
     s->key = s->cert ? slurp(cfg->tls_key, err) : NULL;
     if (s->key == NULL) {
@@ -381,6 +424,7 @@ void hub_http_stop(hub_http *s)
     /* MHD's threads may use a quiesced socket until they are stopped. */
     if (s->quiesced_fd >= 0)
         close(s->quiesced_fd);
+    hub_stats_close(s->stats);
     if (s->key != NULL) {
         swlog_wipe(s->key, strlen(s->key));
         free(s->key);
