@@ -421,4 +421,22 @@ wait "$CPID"
 [ $? = 0 ] || fail "county exit status after SIGTERM"
 stop "$PROXY_PID"
 stop "$PPID_"
+
+echo "== after the kill: ledgers of the stopped hubs, audit again"
+"$HUB" ledger --config county-up.conf --out cledger.log >/dev/null 2>&1 ||
+    fail "county ledger (hub stopped)"
+"$HUB" ledger --config prov.conf --out pledger.log >/dev/null 2>&1 ||
+    fail "province ledger (hub stopped)"
+"$AUDIT" --json --root "$ROOT" --ledger "$CK:cledger.log" \
+    --ledger "$PK:pledger.log" root.log pdata cdata st1/station.log \
+    st2/station.log st3/station.log >audit.out 2>&1 ||
+    { cat audit.out; fail "audit after the kill"; }
+tail -1 audit.out
+grep -q '"problems":0' audit.out || fail "problems after the kill"
+hc=$("$HUB" content-hash --config county-up.conf) || fail "content-hash"
+[ "$hc" = "$("$HUB" content-hash --config prov.conf)" ] ||
+    fail "content hashes differ after the kill"
+"$HUB" ledger --config prov.conf --out /nonexistent/x.log >out 2>&1 &&
+    fail "ledger into a missing folder"
+grep -q "nonexistent" out || { cat out; fail "ledger error names the path"; }
 echo "three-tier tests passed"
