@@ -215,6 +215,21 @@ grep -q "frames sent 0 " relay.out || { cat relay.out; fail "resent frames"; }
 [ $? = 1 ] && grep -q "no upstream_url" relay.out ||
     { cat relay.out; fail "relay without upstream_url"; }
 
+hubconf bad1 county.key cdata 440983 "upstream_url = $PURL"
+"$HUB" relay --config bad1.conf >out 2>&1
+[ $? = 1 ] && grep -q "'upstream_ca (with upstream_url)' is required" out ||
+    { cat out; fail "upstream_url without upstream_ca"; }
+hubconf bad2 county.key cdata 440983 "upstream_url = http://127.0.0.1:1" \
+    "upstream_ca = $T/ca.pem"
+"$HUB" relay --config bad2.conf >out 2>&1
+[ $? = 1 ] && grep -q "bad2.conf:.*bad value for 'upstream_url'" out ||
+    { cat out; fail "plain http upstream accepted"; }
+hubconf bad3 county.key cdata 440983 "upstream_url = $PURL" \
+    "upstream_ca = $T/otherca.pem"
+"$HUB" relay --config bad3.conf >out 2>&1
+[ $? = 4 ] && grep -q "result: CLIENT_ETLS" out ||
+    { cat out; fail "upstream with the wrong CA"; }
+
 echo "== the relay thread: new records reach the province by themselves"
 stop "$CPID"
 hub county county-up.conf
