@@ -197,7 +197,11 @@ static void *relay_main(void *arg)
         if (r->stop)
             break;
         uint32_t wait_ms;
-        if (rc == SWLOG_OK || (rc == CLIENT_EREFUSED && !rep.hub_unreachable)) {
+        /* A refused frame waits for a person, not for a retry: the other
+         * feeds go on at the normal pace. */
+        int settled = rc == SWLOG_OK ||
+                      (rc == CLIENT_EREFUSED && !rep.hub_unreachable);
+        if (settled) {
             backoff_reset(&bo);
             wait_ms = cfg->relay_interval * 1000u;
             if (rep.accepted > 0 || rc != SWLOG_OK)
@@ -227,7 +231,7 @@ static void *relay_main(void *arg)
              waited += 200) {
             long long now[3];
             own_stamp(cfg, now);
-            if (rc == SWLOG_OK && memcmp(now, before, sizeof now) != 0)
+            if (settled && memcmp(now, before, sizeof now) != 0)
                 break;
             nanosleep(&slice, NULL);
         }
