@@ -33,6 +33,7 @@ static const char usage[] =
     "  --port-file FILE  write the port bound, once listening (port = 0\n"
     "                    in the configuration picks a free one)\n"
     "  --check           open the data folder (running recovery), then exit\n"
+    "\n"
     "With upstream_url set, the serving hub also relays every feed it holds\n"
     "to that hub (agent/hub/README.md \"Relay\").\n"
     "\n"
