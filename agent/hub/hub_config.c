@@ -21,6 +21,7 @@ void hub_config_defaults(hub_config *c)
     c->max_clock_skew_ms = 600000;
     c->max_parked = 1000;
     c->shutdown_grace = 20;
+    c->relay_interval = 60;
 }
 
 static char *trim(char *s)
@@ -130,6 +131,23 @@ static int set_key(hub_config *c, const char *dir, const char *k,
         return put_uint(&c->max_parked, v, 0, 1000000);
     if (strcmp(k, "shutdown_grace") == 0)
         return put_uint(&c->shutdown_grace, v, 0, 3600);
+    if (strcmp(k, "upstream_url") == 0)
+        return strncmp(v, "https://", 8) == 0 &&
+                       snprintf(c->upstream_url, sizeof c->upstream_url, "%s",
+                                v) < (int)sizeof c->upstream_url
+                   ? 0
+                   : -1;
+    if (strcmp(k, "upstream_ca") == 0)
+        return put_path(c->upstream_ca, dir, v);
+    if (strcmp(k, "upstream_key") == 0) {
+        uint8_t tmp[SWLOG_PUBKEY_BYTES];
+        if (put_hex32(tmp, v) != 0)
+            return -1;
+        swlog_hex(tmp, sizeof tmp, c->upstream_key);
+        return 0;
+    }
+    if (strcmp(k, "relay_interval") == 0)
+        return put_uint(&c->relay_interval, v, 1, 86400);
     return -2;
 }
 
@@ -189,6 +207,8 @@ int hub_config_load(hub_config *c, const char *path, swlog_error *err)
         missing = "data";
     else if (!c->have_root)
         missing = "root_key";
+    else if (c->upstream_url[0] != '\0' && c->upstream_ca[0] == '\0')
+        missing = "upstream_ca (with upstream_url)";
     if (missing != NULL)
         return error_set(err, SWLOG_EINVAL, "%s: '%s' is required", path,
                          missing);

@@ -34,6 +34,11 @@ typedef struct hub_config {
     uint64_t max_clock_skew_ms;
     unsigned max_parked;         /* parked frames kept (newest) */
     unsigned shutdown_grace;     /* seconds SIGTERM waits for requests */
+    /* Relay upward (agent/hub/README.md "Relay"): empty url = no relay. */
+    char upstream_url[HUB_CONFIG_PATH_MAX]; /* https://host:port */
+    char upstream_ca[HUB_CONFIG_PATH_MAX];  /* CA file of its certificate */
+    char upstream_key[65];  /* its signing key, 64 hex; "" = pin */
+    unsigned relay_interval; /* seconds between passes (60) */
 } hub_config;
 
 /* Defaults for everything (PROTOCOL §5); paths empty. */

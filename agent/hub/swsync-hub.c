@@ -15,10 +15,14 @@
 #include "hub_config.h"
 #include "hub_http.h"
 #include "keyfile.h"
+#include "ledger.h"
 #include "merge.h"
+#include "relay.h"
 
 static const char usage[] =
     "usage: swsync-hub --config HUB.CONF [--port-file FILE] [--check]\n"
+    "       swsync-hub relay --config HUB.CONF\n"
+    "       swsync-hub ledger --config HUB.CONF --out FILE\n"
     "       swsync-hub content-hash --config HUB.CONF\n"
     "\n"
     "Serve the swsync sync protocol (spec/PROTOCOL.md) over HTTPS: verify\n"
@@ -29,9 +33,16 @@ static const char usage[] =
     "  --port-file FILE  write the port bound, once listening (port = 0\n"
     "                    in the configuration picks a free one)\n"
     "  --check           open the data folder (running recovery), then exit\n"
-    "  content-hash      print the hub replica's content hash (MERGE §10,\n"
-    "                    64 hex on one line) and exit; hubs that merged the\n"
-    "                    same change-sets print the same hash\n"
+    "\n"
+    "With upstream_url set, the serving hub also relays every feed it holds\n"
+    "to that hub (agent/hub/README.md \"Relay\").\n"
+    "\n"
+    "  relay             one relay pass now (the hub may be running), then\n"
+    "                    exit: 0 all acknowledged, 3 a frame refused\n"
+    "                    upstream, 4 upstream unreachable or failing\n"
+    "  ledger --out FILE the accepted frames in Merkle-leaf order as a log\n"
+    "                    file for swsync-audit --ledger (SECURITY.md 8.5)\n"
+    "  content-hash      the hub replica's merge_content_hash, 64 hex\n"
     "\n"
     "Configuration, `key = value` lines, `#` comments; relative paths are\n"
     "taken from the configuration file's folder:\n"
@@ -56,9 +67,110 @@ static const char usage[] =
     "  max_clock_skew_ms    how far a frame's time may be ahead (600000)\n"
     "  max_parked           refused frames kept as evidence (1000)\n"
     "  shutdown_grace       seconds SIGTERM waits for requests (20)\n"
+    "  upstream_url         relay to this hub, https://host:port\n"
+    "  upstream_ca          CA file of the upstream hub's certificate\n"
+    "  upstream_key         its signing key, 64 hex (else pinned at first\n"
+    "                       contact, in DATA/relay.db)\n"
+    "  relay_interval       seconds between relay passes (60; sooner when\n"
+    "                       this hub accepts frames)\n"
     "\n"
-    "Exit codes: 0 stopped cleanly; 1 failure at start (message says what);\n"
-    "2 bad command line.\n";
+    "Exit codes: 0 stopped cleanly (or done); 1 failure (message says what);\n"
+    "2 bad command line; relay: 3 and 4 as above.\n";
+
+static volatile sig_atomic_t g_stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static void relay_feed_line(void *ctx, const char *log_path,
+                            const uint8_t feed[SWLOG_PUBKEY_BYTES],
+                            const push_result *r, int rc,
+                            const swlog_error *err)
+{
+    (void)ctx;
+    (void)r;
+    char hex[65];
+    swlog_hex(feed, SWLOG_PUBKEY_BYTES, hex);
+    if (rc != SWLOG_OK)
+        fprintf(stderr, "swsync-hub: relay: %s feed %.16s…: %s: %s\n",
+                log_path, hex, client_code_name(rc), err->msg);
+}
+
+static int cmd_relay(const hub_config *cfg)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    client_report rep;
+    size_t nlogs = 0;
+    swlog_error err = {0};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = relay_pass(cfg, &g_stop, relay_feed_line, NULL, &rep, &nlogs,
+                        &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) +
+               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("relay to %s: %zu files, feeds %zu ok %zu refused %zu failed %zu, "
+           "frames sent %llu accepted %llu duplicate %llu, %.3f s\n",
+           cfg->upstream_url, nlogs, rep.feeds, rep.feeds_ok,
+           rep.feeds_refused, rep.feeds_failed,
+           (unsigned long long)rep.frames_sent,
+           (unsigned long long)rep.accepted,
+           (unsigned long long)rep.duplicate, s);
+    printf("result: %s\n", client_code_name(rc));
+    if (rc == SWLOG_OK)
+        return 0;
+    fprintf(stderr, "swsync-hub: relay: %s\n", err.msg);
+    if (cfg->upstream_url[0] == '\0')
+        return 1;
+    if (rc == CLIENT_EREFUSED || rc == CLIENT_EFEED)
+        return 3;
+    return 4;
+}
+
+static int cmd_ledger(const hub_config *cfg, const char *out)
+{
+    uint64_t n = 0;
+    swlog_error err = {0};
+    if (ledger_export(cfg->data, out, &n, &err) != SWLOG_OK) {
+        fprintf(stderr, "swsync-hub: ledger: %s\n", err.msg);
+        return 1;
+    }
+    printf("%s: %llu frames in leaf order\n", out, (unsigned long long)n);
+    return 0;
+}
+
+static int cmd_content_hash(const hub_config *cfg)
+{
+    char path[HUB_CONFIG_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/replica.db", cfg->data);
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "swsync-hub: content-hash: %s: %s (is data a hub's "
+                        "data folder?)\n", path, strerror(errno));
+        return 1;
+    }
+    replica *r = NULL;
+    swlog_error err = {0};
+    uint8_t h[SWLOG_HASH_BYTES];
+    if (replica_open(path, &r, &err) != SWLOG_OK ||
+        merge_content_hash(r, h, &err) != SWLOG_OK) {
+        fprintf(stderr, "swsync-hub: content-hash: %s: %s\n", path, err.msg);
+        replica_close(r);
+        return 1;
+    }
+    replica_close(r);
+    char hex[2 * SWLOG_HASH_BYTES + 1];
+    swlog_hex(h, sizeof h, hex);
+    printf("%s\n", hex);
+    return 0;
+}
 
 static int write_port(const char *path, unsigned port)
 {
@@ -73,55 +185,17 @@ static int write_port(const char *path, unsigned port)
     return 0;
 }
 
-/* swsync-hub content-hash --config FILE: merge_content_hash of the data
- * folder's replica.db (MERGE §10) as 64 hex on one line. Opens it like the
- * hub (replica_open: a short write lock, waiting up to 5 s, content
- * unchanged), so it works while the hub runs. */
-static int content_hash(int argc, char **argv)
-{
-    if (argc != 4 || strcmp(argv[2], "--config") != 0) {
-        fputs(usage, stderr);
-        return 2;
-    }
-    hub_config cfg;
-    swlog_error err = {0};
-    hub_config_defaults(&cfg);
-    if (swlog_init() != SWLOG_OK ||
-        hub_config_load(&cfg, argv[3], &err) != SWLOG_OK) {
-        fprintf(stderr, "swsync-hub: %s\n", err.msg);
-        return 1;
-    }
-    char path[HUB_CONFIG_PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/replica.db", cfg.data);
-    FILE *probe = fopen(path, "rb");
-    if (probe == NULL) {
-        fprintf(stderr, "swsync-hub: %s: %s (has this hub ever started?)\n",
-                path, strerror(errno));
-        return 1;
-    }
-    fclose(probe);
-    replica *r = NULL;
-    uint8_t hash[SWLOG_HASH_BYTES];
-    if (replica_open(path, &r, &err) != SWLOG_OK ||
-        merge_content_hash(r, hash, &err) != SWLOG_OK) {
-        fprintf(stderr, "swsync-hub: %s: %s\n", path, err.msg);
-        replica_close(r);
-        return 1;
-    }
-    replica_close(r);
-    char hex[2 * SWLOG_HASH_BYTES + 1];
-    swlog_hex(hash, sizeof hash, hex);
-    puts(hex);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "content-hash") == 0)
-        return content_hash(argc, argv);
-    const char *conf = NULL, *port_file = NULL;
-    int check = 0;
-    for (int i = 1; i < argc; i++) {
+    const char *conf = NULL, *port_file = NULL, *out = NULL, *sub = NULL;
+    int check = 0, first = 1;
+    if (argc > 1 && (strcmp(argv[1], "relay") == 0 ||
+                     strcmp(argv[1], "ledger") == 0 ||
+                     strcmp(argv[1], "content-hash") == 0)) {
+        sub = argv[1];
+        first = 2;
+    }
+    for (int i = first; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(usage, stdout);
             return 0;
@@ -129,7 +203,10 @@ int main(int argc, char **argv)
             conf = argv[++i];
         } else if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc) {
             port_file = argv[++i];
-        } else if (strcmp(argv[i], "--check") == 0) {
+        } else if (sub != NULL && strcmp(sub, "ledger") == 0 &&
+                   strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out = argv[++i];
+        } else if (sub == NULL && strcmp(argv[i], "--check") == 0) {
             check = 1;
         } else {
             fprintf(stderr, "swsync-hub: unknown argument '%.60s'\n%s",
@@ -137,7 +214,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (conf == NULL) {
+    if (conf == NULL || (sub != NULL && strcmp(sub, "ledger") == 0 &&
+                         out == NULL) ||
+        (sub != NULL && (port_file != NULL))) {
         fputs(usage, stderr);
         return 2;
     }
@@ -156,6 +235,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "swsync-hub: %s\n", err.msg);
         return 1;
     }
+    if (sub != NULL && strcmp(sub, "relay") == 0)
+        return cmd_relay(&cfg);
+    if (sub != NULL && strcmp(sub, "ledger") == 0)
+        return cmd_ledger(&cfg, out);
+    if (sub != NULL)
+        return cmd_content_hash(&cfg);
     const char *pass = NULL;
     if (cfg.passphrase_env[0] != '\0' &&
         (pass = getenv(cfg.passphrase_env)) == NULL) {
@@ -202,12 +287,24 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "swsync-hub: listening on https://%s:%u/, hub key %s\n",
             cfg.listen, port, pkhex);
+    relay *rl = NULL;
+    if (cfg.upstream_url[0] != '\0') {
+        if (relay_start(&cfg, &rl, &err) != SWLOG_OK) {
+            fprintf(stderr, "swsync-hub: %s\n", err.msg);
+            hub_http_stop(s);
+            hub_close(h);
+            return 1;
+        }
+        fprintf(stderr, "swsync-hub: relaying to %s every %u s\n",
+                cfg.upstream_url, cfg.relay_interval);
+    }
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)
         ;
     fprintf(stderr, "swsync-hub: signal %d: no new connections; waiting up "
                     "to %u s for requests in flight\n", sig,
             cfg.shutdown_grace);
+    relay_stop(rl); /* an upload in flight is cut within about a second */
     hub_http_quiesce(s);
     struct timespec tick = {0, 50000000};
     for (unsigned i = 0; i < cfg.shutdown_grace * 20u &&
