@@ -98,10 +98,12 @@ int main(int argc, char **argv)
     }
     hub_config cfg;
     swlog_error err = {0};
-    /* Before any SQLite use: cheaper merged writes through the capture
-     * triggers (agent/README.md "Cost of capture"); a failure costs speed. */
-    (void)replica_process_init(&err);
-    memset(&err, 0, sizeof err);
+    /* No replica_process_init() here: with its raised statement-journal
+     * spill (temp_store=FILE), merging a 50-record change-set into a
+     * replica of a few hundred rows failed with SQLITE_FULL "database or
+     * disk is full" (SQLite 3.40 on Debian 12; found by bench/bench_hub.sh,
+     * kept from coming back by tests/test_bench_hub_smoke.sh). Statement
+     * journals stay in memory (temp_store=MEMORY). */
     hub_config_defaults(&cfg);
     if (hub_config_load(&cfg, conf, &err) != SWLOG_OK) {
         fprintf(stderr, "swsync-hub: %s\n", err.msg);
