@@ -65,9 +65,17 @@ for _ in $(seq 100); do
 done
 [ -s port ] || { echo "bench_hub.sh: hub did not start" >&2; exit 1; }
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(df -h . | tail -1 | awk '{print $1}')"
+# BENCH_HUB_PERF=FILE: perf record -g of the hub during the run (profiling).
+PERFPID=
+if [ -n "${BENCH_HUB_PERF:-}" ]; then
+    perf record --call-graph dwarf,16384 -F 499 -o "$BENCH_HUB_PERF" -p "$HUBPID" 2>/dev/null &
+    PERFPID=$!
+    sleep 1
+fi
 rc=0
 "$BH" run --url "https://127.0.0.1:$(cat port)" --ca tls.crt \
     --hub-key "$($K pub hub.key)" --dir "$T" "$@" || rc=$?
+if [ -n "$PERFPID" ]; then kill -INT "$PERFPID"; wait "$PERFPID" || true; fi
 kill -TERM "$HUBPID"
 for _ in $(seq 300); do kill -0 "$HUBPID" 2>/dev/null || break; sleep 0.1; done
 hrc=0
