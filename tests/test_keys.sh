@@ -248,7 +248,12 @@ has err.txt "does not start with the issuer's unit 4401" "the unit warning"
 
 cp county.log bent.log
 off=$((32 + 200))
-printf '\x00' | dd of=bent.log bs=1 seek=$off conv=notrunc 2>/dev/null
+# Flip the byte (writing a fixed value would be no damage when the byte
+# already had it: 1 run in 256, keys being random).
+byte=$(od -An -tu1 -j "$off" -N1 bent.log | tr -d ' ')
+# shellcheck disable=SC2059 # the format is the octal escape of a byte
+printf "\\$(printf %03o $((byte ^ 255)))" |
+    dd of=bent.log bs=1 seek=$off conv=notrunc 2>/dev/null
 run 4 "certify into a damaged log" $K certify --issuer county.key \
     --issuer-log bent.log --subject prov.key --role station \
     --unit 4401-03 --certs root.log --passphrase-env COUNTYPW
