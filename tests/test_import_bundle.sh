@@ -72,7 +72,12 @@ same "$(q 'SELECT group_concat(id || name) FROM org_units')" "$H1" \
     "content unchanged"
 
 cp "$T/hub.swb" "$T/flip.swb"
-printf '\x01' | dd of="$T/flip.swb" bs=1 seek=100 conv=notrunc status=none
+# Flip byte 100 (writing a fixed value is no damage when the byte has it).
+b=$(od -An -tu1 -j 100 -N1 "$T/flip.swb" | tr -d ' ')
+# shellcheck disable=SC2059 # the format is the octal escape of a byte
+printf "\\$(printf %03o $((b ^ 1)))" |
+    dd of="$T/flip.swb" bs=1 seek=100 conv=notrunc status=none
+cmp -s "$T/hub.swb" "$T/flip.swb" && { echo "FAIL: flip.swb unchanged"; exit 1; }
 run 1 "a station without hub_key refuses bundles" "$A" --dir "$T/nokey" import-bundle \
     "$T/flip.swb"
 has err.txt "hub_key" "no hub_key: the message says what to set"
