@@ -15,6 +15,14 @@
  *                  all); later ones are forwarded cleanly
  *   --stats FILE   append "up down" (bytes) of each connection that ends
  *   --stall-file F create F when a connection stalls
+ *   --rate-bps R   a slow link: each direction carries at most R bits/s
+ *   --latency-ms L a long link: bytes arrive L ms after they were sent
+ *                  (one way; a round trip costs 2 L)
+ * --rate-bps and --latency-ms emulate a link: bytes read are queued with
+ * the time they would arrive (serialised at R, then L later) and written
+ * then; a direction stops reading while LINK_QUEUE bytes are queued, so
+ * the sender sees back-pressure as on a real link. They cannot be mixed
+ * with the faults above (a test wants one or the other).
  * Byte counts are per connection. The listening port is written to FILE
  * (via a rename, so a reader never sees half a number). Runs until killed. */
 #include <arpa/inet.h>
@@ -30,16 +38,38 @@
 #include <unistd.h>
 
 #define MAX_CONNS 32
+#define LINK_QUEUE (256 * 1024) /* bytes queued per direction, at most */
+#define LINK_CHUNK 1460         /* bytes read at once on an emulated link */
+
+/* One direction of an emulated link: a FIFO of chunks, each with the time
+ * (ns, CLOCK_MONOTONIC) it arrives at the other side. */
+typedef struct chunk {
+    struct chunk *next;
+    long long at;
+    size_t len;
+    char data[];
+} chunk;
+
+typedef struct lane {
+    chunk *head, *tail;
+    size_t queued;
+    long long free_at; /* when the link has sent everything queued */
+    int eof;           /* the sender closed: close after the queue drains */
+} lane;
 
 typedef struct conn {
     int c, s;            /* client side, server side; -1 when closed */
     int faulty, stalled;
     unsigned long long up, down;
+    lane lanes[2];       /* [1] client -> server, [0] server -> client */
 } conn;
 
 static long long cut_up = -1, cut_down = -1, stall_down = -1;
 static long delay_ms;
+static long long rate_bps, latency_ms;
 static const char *stats_file, *stall_file;
+
+static int write_all(int fd, const char *p, size_t n);
 
 static void drop(conn *k)
 {
@@ -55,6 +85,96 @@ static void drop(conn *k)
     if (k->s >= 0)
         close(k->s);
     k->c = k->s = -1;
+    for (int d = 0; d < 2; d++) {
+        lane *l = &k->lanes[d];
+        while (l->head != NULL) {
+            chunk *n = l->head->next;
+            free(l->head);
+            l->head = n;
+        }
+        *l = (lane){0};
+    }
+}
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int link_mode(void)
+{
+    return rate_bps > 0 || latency_ms > 0;
+}
+
+/* Emulated link: read what the sender has into the lane's queue, stamped
+ * with its arrival time. */
+static void link_read(conn *k, int up)
+{
+    lane *l = &k->lanes[up];
+    int from = up ? k->c : k->s;
+    if (l->eof || l->queued >= LINK_QUEUE)
+        return;
+    chunk *ch = malloc(sizeof *ch + LINK_CHUNK);
+    if (ch == NULL) {
+        drop(k);
+        return;
+    }
+    ssize_t r = read(from, ch->data, LINK_CHUNK);
+    if (r <= 0) {
+        free(ch);
+        if (r < 0 && errno == EINTR)
+            return;
+        l->eof = 1;
+        return;
+    }
+    long long t = now_ns();
+    long long start = l->free_at > t ? l->free_at : t;
+    long long wire = rate_bps > 0 ? (long long)r * 8 * 1000000000LL / rate_bps
+                                  : 0;
+    l->free_at = start + wire;
+    ch->at = l->free_at + latency_ms * 1000000LL;
+    ch->len = (size_t)r;
+    ch->next = NULL;
+    if (l->tail != NULL)
+        l->tail->next = ch;
+    else
+        l->head = ch;
+    l->tail = ch;
+    l->queued += ch->len;
+    *(up ? &k->up : &k->down) += (unsigned long long)r;
+}
+
+/* Emulated link: write every chunk that has arrived; close the
+ * connection once a closed sender's queue is drained. Returns the ns
+ * until the next chunk arrives, or -1 when none waits. */
+static long long link_deliver(conn *k)
+{
+    long long next = -1, t = now_ns();
+    for (int up = 0; up < 2 && k->c >= 0; up++) {
+        lane *l = &k->lanes[up];
+        int to = up ? k->s : k->c;
+        while (l->head != NULL && l->head->at <= t) {
+            chunk *ch = l->head;
+            if (write_all(to, ch->data, ch->len) != 0) {
+                drop(k);
+                return -1;
+            }
+            l->head = ch->next;
+            if (l->head == NULL)
+                l->tail = NULL;
+            l->queued -= ch->len;
+            free(ch);
+        }
+        if (l->head == NULL && l->eof) {
+            drop(k);
+            return -1;
+        }
+        if (l->head != NULL && (next < 0 || l->head->at - t < next))
+            next = l->head->at - t;
+    }
+    return next;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -140,12 +260,22 @@ int main(int argc, char **argv)
             stall_file = v;
         else if (strcmp(a, "--faulty") == 0)
             faulty = atoi(v);
+        else if (strcmp(a, "--rate-bps") == 0)
+            rate_bps = atoll(v);
+        else if (strcmp(a, "--latency-ms") == 0)
+            latency_ms = atoll(v);
         else
             return fprintf(stderr, "faultproxy: unknown option %s\n", a), 2;
     }
     if (target <= 0 || port_file == NULL)
         return fprintf(stderr, "faultproxy: --target and --port-file "
                                "needed\n"), 2;
+    if (rate_bps < 0 || latency_ms < 0 || latency_ms > 60000 ||
+        (link_mode() && (cut_up >= 0 || cut_down >= 0 || stall_down >= 0 ||
+                         delay_ms > 0)))
+        return fprintf(stderr, "faultproxy: --rate-bps/--latency-ms are "
+                               "not combined with faults; latency <= 60000 "
+                               "ms\n"), 2;
     signal(SIGPIPE, SIG_IGN);
     int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
     struct sockaddr_in a = {0};
@@ -172,21 +302,36 @@ int main(int argc, char **argv)
     int accepted = 0;
     for (;;) {
         struct pollfd p[1 + 2 * MAX_CONNS];
-        int who[1 + 2 * MAX_CONNS], n = 0;
+        int who[1 + 2 * MAX_CONNS], n = 0, timeout = -1;
+        if (link_mode())
+            for (int i = 0; i < MAX_CONNS; i++) {
+                if (conns[i].c < 0)
+                    continue;
+                long long w = link_deliver(&conns[i]);
+                if (w >= 0) {
+                    int ms = (int)(w / 1000000LL) + 1;
+                    if (timeout < 0 || ms < timeout)
+                        timeout = ms;
+                }
+            }
         p[n].fd = ls;
         p[n].events = POLLIN;
         who[n++] = -1;
         for (int i = 0; i < MAX_CONNS; i++) {
             if (conns[i].c < 0)
                 continue;
-            p[n].fd = conns[i].c;
+            /* An emulated lane that is full or closed is not read. */
+            lane *lu = &conns[i].lanes[1], *ld = &conns[i].lanes[0];
+            int ru = !link_mode() || (!lu->eof && lu->queued < LINK_QUEUE);
+            int rd = !link_mode() || (!ld->eof && ld->queued < LINK_QUEUE);
+            p[n].fd = ru ? conns[i].c : -1;
             p[n].events = POLLIN;
             who[n++] = 2 * i;
-            p[n].fd = conns[i].s;
+            p[n].fd = rd ? conns[i].s : -1;
             p[n].events = POLLIN;
             who[n++] = 2 * i + 1;
         }
-        if (poll(p, (nfds_t)n, -1) < 0) {
+        if (poll(p, (nfds_t)n, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             return 1;
@@ -195,7 +340,10 @@ int main(int argc, char **argv)
             conn *k = &conns[who[j] / 2];
             if (k->c < 0 || !(p[j].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
-            pump(k, who[j] % 2 == 0);
+            if (link_mode())
+                link_read(k, who[j] % 2 == 0);
+            else
+                pump(k, who[j] % 2 == 0);
         }
         if (p[0].revents & POLLIN) {
             int c = accept(ls, NULL, NULL);
@@ -217,7 +365,7 @@ int main(int argc, char **argv)
                 continue;
             }
             conns[slot] = (conn){c, s, faulty < 0 || accepted < faulty, 0, 0,
-                                 0};
+                                 0, {{0}, {0}}};
             accepted++;
         }
     }
