@@ -146,7 +146,7 @@ statuses() {
 }
 head_seq() { get "/v1/feeds/$($HF pub "$1")" >h.json; j h.json 'd["seq"]'; }
 
-NOW=$(($(date +%s) * 1000))
+NOW=$(($(date +%s%3N) + 1000)) # after every certificate's valid_from
 $HF seal st1.db st1.log 1 2 >/dev/null
 for n in 3 5 6 7 8 9 12 13; do $HF seal st$n.db st$n.log $n 2 >/dev/null; done
 start_hub
