@@ -1,6 +1,6 @@
 /* Tree hashes, audit and consistency paths over stored complete subtrees:
- * FORMAT §9, RFC 9162 §2.1. Every left part of RFC 9162's split is a complete subtree
- * aligned on its size, which is what the store keeps. */
+ * FORMAT §9, RFC 9162 §2.1. Every left part of RFC 9162's split is a
+ * complete subtree aligned on its size, which is what the store keeps. */
 #include "hub_merkle.h"
 
 #include <string.h>
