@@ -6,7 +6,9 @@
 # Each refusal: HTTP status, the frame's error code, and nothing stored
 # (heads, feed files and checkpoint unchanged). A rotation handled right:
 # the successor's frames accepted after the handover, in the same batch;
-# the old key's frames after it refused. The registry rebuilt at restart
+# the old key's frames after it refused; a relayed county feed's
+# certificate and revocation govern its station's frames in the same
+# batch. The registry rebuilt at restart
 # gives the same verdicts. Consistency proofs for every pair of tree sizes
 # verified by format/'s verifier against roots computed from the hub's
 # ledger; bad parameters refused with 400 and a code.
@@ -40,6 +42,16 @@ $K root-init --key root.key --unit 44 --log root.log >/dev/null
 $K new --out hub.key >/dev/null
 $K certify --issuer root.key --issuer-log root.log --subject hub.key \
     --role county --unit 4401 >/dev/null
+# County B relays its feed through this hub: certifies station 14, then
+# revokes it from seq 2 (both frames reach the hub in one batch).
+$K new --out countyb.key >/dev/null
+$K certify --issuer root.key --issuer-log root.log --subject countyb.key \
+    --role county --unit 4402 >/dev/null
+$K certify --issuer countyb.key --issuer-log countyb.log --create \
+    --certs root.log --subject "$($HF pub 14)" --role station \
+    --unit 4402-01 >/dev/null
+$K revoke --issuer countyb.key --issuer-log countyb.log --certs root.log \
+    --subject "$($HF pub 14)" --reason retired --from-seq 2 >/dev/null
 mkdir -p data
 cert() { # KEYNO [certify options]
     local n=$1
@@ -113,7 +125,7 @@ push() { # FILE: CODE gets the status, ans.json the body
 get() { curl -sS --cacert tls.crt "$URL$1"; }
 j() { "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 FEEDS=
-for n in 1 3 5 6 7 8 9 10 11 12 13; do FEEDS="$FEEDS $($HF pub $n)"; done
+for n in 1 3 5 6 7 8 9 10 11 12 13 14; do FEEDS="$FEEDS $($HF pub $n)"; done
 snapshot() { # every station's head, the checkpoint (one connection), files
     local urls=
     for f in $FEEDS; do urls="$urls $URL/v1/feeds/$f"; done
@@ -148,7 +160,7 @@ head_seq() { get "/v1/feeds/$($HF pub "$1")" >h.json; j h.json 'd["seq"]'; }
 
 NOW=$(($(date +%s%3N) + 1000)) # after every certificate's valid_from
 $HF seal st1.db st1.log 1 2 >/dev/null
-for n in 3 5 6 7 8 9 12 13; do $HF seal st$n.db st$n.log $n 2 >/dev/null; done
+for n in 3 5 6 7 8 9 12 13 14; do $HF seal st$n.db st$n.log $n 2 >/dev/null; done
 start_hub
 
 # ---- refusals, each with its code and nothing stored
@@ -173,6 +185,11 @@ $HF forge b11 11 1 0 "$(ms 2026-03-01)"
 refused "revoked (compromised) from a time, back-dated frame seen after it" \
     b11 key_revoked
 grep -q 'reached this hub after' msg || fail "seen-time message"
+
+# County B's certificate and revocation, then its station, in one batch.
+$HF cat b14 countyb.log st14.log
+statuses b14 "['accepted', 'accepted', 'accepted', 'refused/key_revoked']"
+ok "county feed relayed with a certificate and a revocation: the station's seq 1 accepted, seq 2 key_revoked in the same batch"
 
 # ---- rotation: 8 hands over to 9; in one batch the rotation certifies 9
 $HF bundle b9a st9.log 1 1
