@@ -8,10 +8,10 @@
 # the successor's frames accepted after the handover, in the same batch;
 # the old key's frames after it refused; a relayed county feed's
 # certificate and revocation govern its station's frames in the same
-# batch. The registry rebuilt at restart
-# gives the same verdicts. Consistency proofs for every pair of tree sizes
-# verified by format/'s verifier against roots computed from the hub's
-# ledger; bad parameters refused with 400 and a code.
+# batch. The registry rebuilt at restart gives the same verdicts.
+# Consistency proofs for every pair of tree sizes verified by format/'s
+# verifier against roots computed from the hub's ledger; bad parameters
+# refused with 400 and a code.
 # usage: test_hub_keys.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 B=$1
