@@ -1,6 +1,7 @@
 /* The hub's Merkle log (agent/hub/hub_merkle.c over hub_store_sqlite.c)
  * against format/'s in-memory RFC 9162 functions: the same roots and audit
- * paths for every tree size and leaf up to 70, across a reopen. */
+ * paths for every tree size and leaf up to 70, and consistency proofs for
+ * every pair of sizes, across a reopen. */
 #include <stdio.h>
 #include <string.h>
 
@@ -76,8 +77,46 @@ START_TEST(roots_and_paths_match_format)
                              SWLOG_OK);
         }
     }
+    /* Consistency proofs: the same hashes as format/'s, verified by its
+     * verifier, for every pair of sizes; a wrong root fails. */
+    for (uint64_t n = 1; n <= N; n++) {
+        uint8_t rn[32];
+        ck_assert_int_eq(hub_merkle_root(s, n, rn, &err), SWLOG_OK);
+        for (uint64_t m = 1; m <= n; m++) {
+            uint8_t p1[SWLOG_MAX_PROOF][32], p2[SWLOG_MAX_PROOF][32], rm[32];
+            size_t l1, l2;
+            ck_assert_int_eq(hub_merkle_root(s, m, rm, &err), SWLOG_OK);
+            ck_assert_int_eq(hub_merkle_consistency(s, m, n, p1, &l1, &err),
+                             SWLOG_OK);
+            if (m < n) {
+                ck_assert_int_eq(swlog_merkle_consistency(
+                                     (const uint8_t(*)[32])leaves, n, m, p2,
+                                     &l2, NULL),
+                                 SWLOG_OK);
+                ck_assert_uint_eq(l1, l2);
+                ck_assert_mem_eq(p1, p2, 32 * l1);
+            } else {
+                ck_assert_uint_eq(l1, 0);
+            }
+            ck_assert_int_eq(swlog_merkle_consistency_verify(
+                                 m, n, rm, rn, (const uint8_t(*)[32])p1, l1,
+                                 NULL),
+                             SWLOG_OK);
+            rm[0] ^= 1;
+            ck_assert_int_eq(swlog_merkle_consistency_verify(
+                                 m, n, rm, rn, (const uint8_t(*)[32])p1, l1,
+                                 NULL),
+                             SWLOG_EPROOF);
+        }
+    }
     uint8_t r[32], p[SWLOG_MAX_PROOF][32];
     size_t l;
+    ck_assert_int_eq(hub_merkle_consistency(s, 0, 5, p, &l, NULL),
+                     SWLOG_EARG);
+    ck_assert_int_eq(hub_merkle_consistency(s, 6, 5, p, &l, NULL),
+                     SWLOG_EARG);
+    ck_assert_int_eq(hub_merkle_consistency(s, 1, N + 1, p, &l, NULL),
+                     SWLOG_EARG);
     ck_assert_int_eq(hub_merkle_root(s, N + 1, r, NULL), SWLOG_EARG);
     ck_assert_int_eq(hub_merkle_path(s, 5, 5, p, &l, NULL), SWLOG_EARG);
     hub_store_close(s);

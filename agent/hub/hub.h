@@ -31,6 +31,10 @@ unsigned hub_push(hub *h, const uint8_t *body, size_t len, swlog_buf *out);
 unsigned hub_head(hub *h, const char *hex, swlog_buf *out);
 /* PROTOCOL §4.4: the newest checkpoint. */
 unsigned hub_checkpoint(hub *h, swlog_buf *out);
+/* PROTOCOL §4.7: the consistency proof between tree sizes from and to
+ * (query values as received, NULL when absent); 200, 400 or 500. */
+unsigned hub_consistency(hub *h, const char *from, const char *to,
+                         swlog_buf *out);
 /* PROTOCOL §3: /v1/hello. */
 unsigned hub_hello(hub *h, swlog_buf *out);
 /* PROTOCOL §4.6: frames of a feed with seq > after, at most limit, as a

@@ -199,6 +199,27 @@ static int starts(const char *url, const char *prefix, const char **rest)
     return 1;
 }
 
+/* PROTOCOL §4.7's query: from and to once each, nothing else. */
+typedef struct qargs {
+    const char *from, *to;
+    int bad;
+} qargs;
+
+static enum MHD_Result qarg(void *cls, enum MHD_ValueKind kind,
+                            const char *key, const char *value)
+{
+    (void)kind;
+    qargs *a = cls;
+    const char **slot = strcmp(key, "from") == 0 ? &a->from
+                        : strcmp(key, "to") == 0 ? &a->to
+                                                 : NULL;
+    if (slot == NULL || *slot != NULL)
+        a->bad = 1;
+    else
+        *slot = value != NULL ? value : "";
+    return MHD_YES;
+}
+
 static enum MHD_Result get(hub_http *s, struct MHD_Connection *c,
                            const char *url)
 {
@@ -216,9 +237,16 @@ static enum MHD_Result get(hub_http *s, struct MHD_Connection *c,
     }
     if (strcmp(url, "/v1/checkpoint") == 0)
         return answer_buf(c, hub_checkpoint(s->h, &b), &b, CT_JSON);
-    if (strcmp(url, "/v1/consistency") == 0)
-        return error(c, 501, "not_implemented",
-                     "consistency proofs are not served yet (PROTOCOL §4.7)");
+    if (strcmp(url, "/v1/consistency") == 0) {
+        qargs a = {NULL, NULL, 0};
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, qarg, &a);
+        if (a.bad)
+            return error(c, 400, "bad_request",
+                         "the query takes from and to, once each "
+                         "(PROTOCOL §4.7)");
+        return answer_buf(c, hub_consistency(s->h, a.from, a.to, &b), &b,
+                          CT_JSON);
+    }
     if (starts(url, "/v1/feeds/", &rest)) {
         char hex[65];
         size_t n = strcspn(rest, "/");

@@ -8,7 +8,10 @@
 
 #include "../error.h"
 
-#define CHAIN_DEPTH_MAX 8
+/* Certificates, issuers and rotations followed at most this deep, and key
+ * frames judged at most this many times for one frame (SECURITY §5). */
+#define CHAIN_DEPTH_MAX 32
+#define CHECK_BUDGET 4096
 
 void hub_keys_init(hub_keys *k, const uint8_t root[SWLOG_PUBKEY_BYTES])
 {
@@ -95,95 +98,146 @@ static void short_hex(const uint8_t *key, char out[17])
     swlog_hex(key, 8, out);
 }
 
-/* The key whose certificate key inherits (itself unless rotated into). */
-static const uint8_t *cert_holder(const keyfeed *kf, const uint8_t *key,
-                                  const keyfeed_cert *c)
+static int same(const uint8_t *a, const uint8_t *b)
 {
-    (void)kf;
-    return c != NULL ? c->subject : key;
+    return memcmp(a, b, SWLOG_PUBKEY_BYTES) == 0;
 }
 
-static int revoked(const hub_keys *k, const uint8_t *issuer,
-                   const uint8_t *subject, uint64_t seq, uint64_t ms,
-                   uint64_t now_ms, const uint8_t *signer)
+/* One evaluation: a step budget shared by the whole recursion, so hostile
+ * key frames (many certificates of one key) cannot make a check costly. */
+typedef struct eval {
+    const hub_keys *k;
+    int budget;
+} eval;
+
+static const char *check(eval *e, const uint8_t *key, uint64_t seq,
+                         uint64_t ms, uint64_t seen, int depth,
+                         uint8_t *role, char *msg, size_t msglen);
+
+/* Newest first: by HLC, then seq, then issuer, so the order (and the
+ * verdict) does not depend on the order key frames were learnt in, and a
+ * registry rebuilt at restart answers as the running one did. */
+static int cert_cmp(const keyfeed_cert *a, const keyfeed_cert *b)
 {
-    for (size_t i = 0; i < k->kf.nrevs; i++) {
-        const keyfeed_revocation *v = &k->kf.revs[i];
-        if (memcmp(v->issuer, issuer, SWLOG_PUBKEY_BYTES) != 0 ||
-            (memcmp(v->subject, subject, SWLOG_PUBKEY_BYTES) != 0 &&
-             memcmp(v->subject, signer, SWLOG_PUBKEY_BYTES) != 0))
+    if (a->hlc != b->hlc)
+        return a->hlc < b->hlc ? -1 : 1;
+    if (a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    return memcmp(a->issuer, b->issuer, SWLOG_PUBKEY_BYTES);
+}
+
+/* The newest certificate of holder older than *prev (NULL: any). */
+static const keyfeed_cert *next_cert(const keyfeed *kf, const uint8_t *holder,
+                                     const keyfeed_cert *prev)
+{
+    const keyfeed_cert *best = NULL;
+    for (size_t i = 0; i < kf->ncerts; i++) {
+        const keyfeed_cert *c = &kf->certs[i];
+        if (!same(c->subject, holder) ||
+            (prev != NULL && cert_cmp(c, prev) >= 0) ||
+            (best != NULL && cert_cmp(c, best) <= 0))
             continue;
-        if (v->from_seq != 0 && seq >= v->from_seq)
-            return 1;
-        if (v->from_time != 0 && ms >= v->from_time)
-            return 1;
-        /* SECURITY §5 step 5: the hub's receipt time is the seen time. */
-        if (v->reason == SWLOG_REASON_COMPROMISED && v->from_time != 0 &&
-            now_ms >= v->from_time)
-            return 1;
+        best = c;
     }
-    return 0;
+    return best;
 }
 
-static const char *check(const hub_keys *k, const uint8_t *key, uint64_t seq,
-                         uint64_t ms, uint64_t now_ms, int depth, char *msg,
-                         size_t msglen)
+/* SECURITY §1.2: the rotation ending key's feed (the lowest seq if a
+ * forked feed holds several), or NULL. */
+static const keyfeed_rotation *rotation_of(const keyfeed *kf,
+                                           const uint8_t *old_key)
 {
-    char kh[17];
+    const keyfeed_rotation *r = NULL;
+    for (size_t i = 0; i < kf->nrots; i++)
+        if (same(kf->rots[i].old_key, old_key) &&
+            (r == NULL || kf->rots[i].seq < r->seq))
+            r = &kf->rots[i];
+    return r;
+}
+
+/* The rotation naming key as successor (the lowest old key and seq if
+ * several), or NULL. */
+static const keyfeed_rotation *rotation_into(const keyfeed *kf,
+                                             const uint8_t *new_key)
+{
+    const keyfeed_rotation *r = NULL;
+    for (size_t i = 0; i < kf->nrots; i++) {
+        const keyfeed_rotation *x = &kf->rots[i];
+        if (!same(x->new_key, new_key))
+            continue;
+        int c = r == NULL ? -1 : memcmp(x->old_key, r->old_key, 32);
+        if (r == NULL || c < 0 || (c == 0 && x->seq < r->seq))
+            r = x;
+    }
+    return r;
+}
+
+/* SECURITY §5 step 5 for a frame (seq, ms, seen) of key whose certificate
+ * was issued by issuer: the covering revocation, or NULL. Only a
+ * revocation by that issuer, itself authorised, counts (§1.3). */
+static const keyfeed_revocation *revocation(eval *e, const uint8_t *key,
+                                            const uint8_t *issuer,
+                                            uint64_t seq, uint64_t ms,
+                                            uint64_t seen, int depth,
+                                            int *by_seen)
+{
+    const keyfeed *kf = &e->k->kf;
+    for (size_t i = 0; i < kf->nrevs; i++) {
+        const keyfeed_revocation *v = &kf->revs[i];
+        if (!same(v->subject, key) || !same(v->issuer, issuer))
+            continue;
+        int by_seq = v->from_seq != 0 && seq >= v->from_seq;
+        int by_time = v->from_time != 0 && ms >= v->from_time;
+        int late = v->reason == SWLOG_REASON_COMPROMISED &&
+                   v->from_time != 0 && seen != 0 && seen >= v->from_time;
+        if (!by_seq && !by_time && !late)
+            continue;
+        char m[8];
+        uint8_t role;
+        if (check(e, v->issuer, v->seq, v->hlc >> 16, 0, depth + 1, &role,
+                  m, sizeof m) != NULL)
+            continue;
+        *by_seen = !by_seq && !by_time;
+        return v;
+    }
+    return NULL;
+}
+
+/* Certificate c, judged for a frame (seq, ms, seen) of key (c's subject or
+ * a successor of it by rotation): NULL when it authorises the frame. */
+static const char *judge_cert(eval *e, const keyfeed_cert *c,
+                              const uint8_t *key, uint64_t seq, uint64_t ms,
+                              uint64_t seen, int depth, uint8_t *role,
+                              char *msg, size_t msglen)
+{
+    char kh[17], ih[17];
     short_hex(key, kh);
-    if (depth > CHAIN_DEPTH_MAX) {
-        snprintf(msg, msglen, "key %s...: certificate chain too long", kh);
+    short_hex(c->issuer, ih);
+    if (same(c->issuer, c->subject) || c->role == SWLOG_ROLE_ROOT) {
+        snprintf(msg, msglen, "key %s...: only the root certifies itself",
+                 kh);
         return "unknown_key";
     }
-    const keyfeed_cert *c = NULL;
-    if (memcmp(key, k->root, SWLOG_PUBKEY_BYTES) == 0) {
-        for (size_t i = 0; i < k->kf.ncerts && c == NULL; i++)
-            if (memcmp(k->kf.certs[i].issuer, k->root, 32) == 0 &&
-                memcmp(k->kf.certs[i].subject, k->root, 32) == 0 &&
-                k->kf.certs[i].role == SWLOG_ROLE_ROOT)
-                c = &k->kf.certs[i];
-        if (c == NULL) {
-            snprintf(msg, msglen, "the root's self-signed certificate is "
-                                  "not among the hub's trusted logs");
-            return "unknown_key";
-        }
-    } else {
-        c = keyfeed_cert_of(&k->kf, key);
-        if (c == NULL) {
-            snprintf(msg, msglen,
-                     "key %s... has no certificate the hub knows of: have "
-                     "its county hub certify it and relay the certificate",
-                     kh);
-            return "unknown_key";
-        }
-        if (memcmp(c->issuer, c->subject, SWLOG_PUBKEY_BYTES) == 0 ||
-            c->role == SWLOG_ROLE_ROOT) {
-            snprintf(msg, msglen, "key %s...: only the root certifies itself",
-                     kh);
-            return "unknown_key";
-        }
-        /* SECURITY §1.1: the root certifies hubs, a county its stations. */
-        int issuer_is_root = memcmp(c->issuer, k->root, 32) == 0;
-        const keyfeed_cert *ic =
-            issuer_is_root ? NULL : keyfeed_cert_of(&k->kf, c->issuer);
-        int allowed =
-            ((c->role == SWLOG_ROLE_PROVINCE || c->role == SWLOG_ROLE_COUNTY)
-             && issuer_is_root) ||
-            (c->role == SWLOG_ROLE_STATION && ic != NULL &&
-             ic->role == SWLOG_ROLE_COUNTY);
-        if (!allowed) {
-            snprintf(msg, msglen, "key %s...: its certificate's issuer may not "
-                                  "certify role %u (SECURITY §1.1)",
-                     kh, c->role);
-            return "unknown_key";
-        }
-        char imsg[160];
-        if (check(k, c->issuer, c->seq, c->hlc >> 16, now_ms, depth + 1, imsg,
-                  sizeof imsg) != NULL) {
-            snprintf(msg, msglen, "key %s...: its certificate's issuer is not "
-                                  "valid: %.100s", kh, imsg);
-            return "unknown_key";
-        }
+    char imsg[160];
+    uint8_t irole = 0;
+    if (check(e, c->issuer, c->seq, c->hlc >> 16, 0, depth + 1, &irole, imsg,
+              sizeof imsg) != NULL) {
+        snprintf(msg, msglen, "key %s...: its certificate (seq %llu of "
+                              "issuer %s...) is not valid: %.100s",
+                 kh, (unsigned long long)c->seq, ih, imsg);
+        return "unknown_key";
+    }
+    /* SECURITY §1.1: the root certifies hubs, a county its stations. */
+    int allowed = (irole == SWLOG_ROLE_ROOT &&
+                   (c->role == SWLOG_ROLE_PROVINCE ||
+                    c->role == SWLOG_ROLE_COUNTY)) ||
+                  (irole == SWLOG_ROLE_COUNTY && c->role == SWLOG_ROLE_STATION);
+    if (!allowed) {
+        snprintf(msg, msglen, "key %s...: its certificate's issuer %s... "
+                              "(role %u) may not certify role %u (SECURITY "
+                              "§1.1)",
+                 kh, ih, irole, c->role);
+        return "unknown_key";
     }
     if (ms < c->valid_from) {
         snprintf(msg, msglen, "key %s...: frame time %llu ms is before the "
@@ -199,18 +253,135 @@ static const char *check(const hub_keys *k, const uint8_t *key, uint64_t seq,
                  (unsigned long long)c->valid_until);
         return "key_expired";
     }
-    if (memcmp(key, k->root, SWLOG_PUBKEY_BYTES) != 0 &&
-        revoked(k, c->issuer, cert_holder(&k->kf, key, c), seq, ms, now_ms,
-                key)) {
-        snprintf(msg, msglen, "key %s... is revoked for seq %llu by its "
-                              "issuer", kh, (unsigned long long)seq);
+    int by_seen = 0;
+    const keyfeed_revocation *v =
+        revocation(e, key, c->issuer, seq, ms, seen, depth, &by_seen);
+    if (v != NULL) {
+        const char *why = keyfeed_reason_name(v->reason);
+        if (by_seen)
+            snprintf(msg, msglen, "key %s... was revoked (%s) by %s... from "
+                                  "time %llu ms; the frame reached this hub "
+                                  "after that, whatever time it claims",
+                     kh, why ? why : "?", ih,
+                     (unsigned long long)v->from_time);
+        else
+            snprintf(msg, msglen, "key %s... was revoked (%s) by %s... from "
+                                  "seq %llu / time %llu ms (0: none); this "
+                                  "frame is seq %llu at %llu ms",
+                     kh, why ? why : "?", ih,
+                     (unsigned long long)v->from_seq,
+                     (unsigned long long)v->from_time,
+                     (unsigned long long)seq, (unsigned long long)ms);
         return "key_revoked";
     }
+    *role = c->role;
     return NULL;
+}
+
+static const char *check_root(const hub_keys *k, uint64_t ms, uint8_t *role,
+                              char *msg, size_t msglen)
+{
+    for (size_t i = 0; i < k->kf.ncerts; i++) {
+        const keyfeed_cert *c = &k->kf.certs[i];
+        if (!same(c->issuer, k->root) || !same(c->subject, k->root) ||
+            c->role != SWLOG_ROLE_ROOT)
+            continue;
+        if (ms < c->valid_from || ms >= c->valid_until) {
+            snprintf(msg, msglen, "the root key: frame time %llu ms is "
+                                  "outside its certificate's window [%llu, "
+                                  "%llu)",
+                     (unsigned long long)ms,
+                     (unsigned long long)c->valid_from,
+                     (unsigned long long)c->valid_until);
+            return ms < c->valid_from ? "key_not_yet_valid" : "key_expired";
+        }
+        *role = SWLOG_ROLE_ROOT;
+        return NULL;
+    }
+    snprintf(msg, msglen, "the root's self-signed certificate is not among "
+                          "the hub's trusted logs");
+    return "unknown_key";
+}
+
+/* SECURITY §5 for a frame (seq, ms) of key, seen by the hub at seen (0:
+ * not known, for key frames judged inside the recursion). */
+static const char *check(eval *e, const uint8_t *key, uint64_t seq,
+                         uint64_t ms, uint64_t seen, int depth,
+                         uint8_t *role, char *msg, size_t msglen)
+{
+    const hub_keys *k = e->k;
+    char kh[17];
+    short_hex(key, kh);
+    if (depth > CHAIN_DEPTH_MAX || --e->budget < 0) {
+        snprintf(msg, msglen, "key %s...: its certificates and rotations "
+                              "form a loop or a chain too deep",
+                 kh);
+        return "unknown_key";
+    }
+    /* SECURITY §1.2: the rotation frame is the old key's last. */
+    const keyfeed_rotation *end = rotation_of(&k->kf, key);
+    if (end != NULL && seq > end->seq) {
+        char nh[17];
+        short_hex(end->new_key, nh);
+        snprintf(msg, msglen, "key %s... handed its feed over to %s... at "
+                              "seq %llu; seq %llu signed after that is not "
+                              "valid: sign with the new key",
+                 kh, nh, (unsigned long long)end->seq,
+                 (unsigned long long)seq);
+        return "key_rotated";
+    }
+    if (same(key, k->root))
+        return check_root(k, ms, role, msg, msglen);
+    const uint8_t *holder = key;
+    for (int hops = 0;; hops++) {
+        const char *first = NULL;
+        char fmsg[200];
+        for (const keyfeed_cert *c = next_cert(&k->kf, holder, NULL);
+             c != NULL; c = next_cert(&k->kf, holder, c)) {
+            char cmsg[200];
+            const char *code = judge_cert(e, c, key, seq, ms, seen, depth,
+                                          role, cmsg, sizeof cmsg);
+            if (code == NULL)
+                return NULL;
+            if (first == NULL) {
+                first = code;
+                memcpy(fmsg, cmsg, sizeof fmsg);
+            }
+        }
+        if (first != NULL) { /* the newest certificate's reason */
+            snprintf(msg, msglen, "%s", fmsg);
+            return first;
+        }
+        /* No certificate: a successor inherits its predecessor's, if the
+         * rotation frame is itself authorised (SECURITY §5 step 3). */
+        const keyfeed_rotation *r = rotation_into(&k->kf, holder);
+        if (r == NULL || hops >= CHAIN_DEPTH_MAX)
+            break;
+        char rmsg[160], oh[17];
+        uint8_t rrole;
+        const char *code = check(e, r->old_key, r->seq, r->hlc >> 16, 0,
+                                 depth + 1, &rrole, rmsg, sizeof rmsg);
+        if (code != NULL) {
+            short_hex(r->old_key, oh);
+            snprintf(msg, msglen, "key %s... took over from %s... by a "
+                                  "rotation that is not valid: %.110s",
+                     kh, oh, rmsg);
+            return code;
+        }
+        holder = r->old_key;
+    }
+    snprintf(msg, msglen,
+             "key %s... has no certificate the hub knows of: have its "
+             "county hub certify it and relay the certificate",
+             kh);
+    return "unknown_key";
 }
 
 const char *hub_keys_check(const hub_keys *k, const swlog_frame *f,
                            uint64_t now_ms, char *msg, size_t msglen)
 {
-    return check(k, f->signer, f->seq, f->hlc >> 16, now_ms, 0, msg, msglen);
+    eval e = {k, CHECK_BUDGET};
+    uint8_t role;
+    return check(&e, f->signer, f->seq, f->hlc >> 16, now_ms, 0, &role, msg,
+                 msglen);
 }

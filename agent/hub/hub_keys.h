@@ -32,10 +32,12 @@ int hub_keys_add(hub_keys *k, const swlog_frame *f, swlog_error *err);
 hub_keys_mark hub_keys_mark_get(const hub_keys *k);
 void hub_keys_restore(hub_keys *k, hub_keys_mark m);
 
-/* May f's signer sign f (SECURITY §5 steps 2-5, with the hub's clock now_ms
- * as the seen time)? NULL when yes; else the PROTOCOL §4.5 error code
- * (unknown_key, key_not_yet_valid, key_expired, key_revoked) with a
- * message in msg. */
+/* May f's signer sign f (SECURITY §5, with the hub's clock now_ms as the
+ * seen time of f; key frames inside the evaluation have none)? NULL when
+ * yes; else the PROTOCOL §4.5 error code (key_rotated, unknown_key,
+ * key_not_yet_valid, key_expired, key_revoked) with a message in msg. The
+ * verdict depends on the set of key frames held, not on the order they
+ * were added, so the registry rebuilt at start answers as before. */
 const char *hub_keys_check(const hub_keys *k, const swlog_frame *f,
                            uint64_t now_ms, char *msg, size_t msglen);
 

@@ -1,6 +1,6 @@
-/* Tree hashes and audit paths over stored complete subtrees: FORMAT §9,
- * RFC 9162 §2.1. Every left part of RFC 9162's split is a complete subtree
- * aligned on its size, which is what the store keeps. */
+/* Tree hashes, audit and consistency paths over stored complete subtrees:
+ * FORMAT §9, RFC 9162 §2.1. Every left part of RFC 9162's split is a
+ * complete subtree aligned on its size, which is what the store keeps. */
 #include "hub_merkle.h"
 
 #include <string.h>
@@ -116,4 +116,51 @@ int hub_merkle_path(hub_store *s, uint64_t index, uint64_t n,
                          (unsigned long long)index, (unsigned long long)n);
     *len = 0;
     return path(s, index, 0, n, proof, len, err);
+}
+
+/* SUBPROOF(m, D[lo : lo+n], b) of RFC 9162 §2.1.4.1, appended in order. */
+static int subproof(hub_store *s, uint64_t m, uint64_t lo, uint64_t n,
+                    int whole, uint8_t (*proof)[SWLOG_HASH_BYTES],
+                    size_t *len, swlog_error *err)
+{
+    uint8_t h[SWLOG_HASH_BYTES];
+    int rc;
+    if (m == n) {
+        if (whole) /* the verifier knows MTH(D[0:m]) */
+            return SWLOG_OK;
+        rc = range_hash(s, lo, n, h, err);
+    } else {
+        uint64_t k = split(n);
+        if (m <= k) {
+            rc = subproof(s, m, lo, k, whole, proof, len, err);
+            if (rc == SWLOG_OK)
+                rc = range_hash(s, lo + k, n - k, h, err);
+        } else {
+            rc = subproof(s, m - k, lo + k, n - k, 0, proof, len, err);
+            if (rc == SWLOG_OK)
+                rc = range_hash(s, lo, k, h, err);
+        }
+    }
+    if (rc != SWLOG_OK)
+        return rc;
+    if (*len >= SWLOG_MAX_PROOF)
+        return error_set(err, SWLOG_EBOUNDS, "proof longer than %u",
+                         SWLOG_MAX_PROOF);
+    memcpy(proof[(*len)++], h, SWLOG_HASH_BYTES);
+    return SWLOG_OK;
+}
+
+int hub_merkle_consistency(hub_store *s, uint64_t m, uint64_t n,
+                           uint8_t (*proof)[SWLOG_HASH_BYTES], size_t *len,
+                           swlog_error *err)
+{
+    if (m == 0 || m > n || n > hub_store_leaves(s))
+        return error_set(err, SWLOG_EARG,
+                         "consistency from %llu to %llu of %llu leaves",
+                         (unsigned long long)m, (unsigned long long)n,
+                         (unsigned long long)hub_store_leaves(s));
+    *len = 0;
+    if (m == n) /* FORMAT §9.4: the empty proof */
+        return SWLOG_OK;
+    return subproof(s, m, 0, n, 1, proof, len, err);
 }

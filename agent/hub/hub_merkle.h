@@ -24,5 +24,11 @@ int hub_merkle_root(hub_store *s, uint64_t n, uint8_t root[SWLOG_HASH_BYTES],
 int hub_merkle_path(hub_store *s, uint64_t index, uint64_t n,
                     uint8_t (*proof)[SWLOG_HASH_BYTES], size_t *len,
                     swlog_error *err);
+/* RFC 9162 §2.1.4 consistency proof between the first m and the first n
+ * leaves (0 < m <= n <= hub_store_leaves; FORMAT §9.4: empty when m = n),
+ * at most SWLOG_MAX_PROOF hashes into proof[]. */
+int hub_merkle_consistency(hub_store *s, uint64_t m, uint64_t n,
+                           uint8_t (*proof)[SWLOG_HASH_BYTES], size_t *len,
+                           swlog_error *err);
 
 #endif

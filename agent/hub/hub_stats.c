@@ -20,7 +20,8 @@ const char *const hub_stats_reasons[HUB_STATS_NREASON] = {
     "malformed",   "bad_signature", "not_canonical",     "too_large",
     "unsupported", "own_feed",      "frozen",            "unknown_key",
     "key_not_yet_valid", "key_expired", "key_revoked",   "gap",
-    "chain",       "clock_skew",    "unmergeable",       "other"};
+    "chain",       "clock_skew",    "unmergeable",       "key_rotated",
+    "other"};
 
 /* Results of at most this many frames are attributed per push (PROTOCOL
  * §5 caps a push far below). */

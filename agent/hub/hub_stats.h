@@ -32,7 +32,7 @@ extern const double hub_stats_buckets[HUB_STATS_NBUCKET]; /* seconds */
 
 /* The refusal reasons counted per feed (PROTOCOL §4.5 codes); anything
  * else is counted as "other", so label sets stay bounded. */
-#define HUB_STATS_NREASON 16
+#define HUB_STATS_NREASON 17
 extern const char *const hub_stats_reasons[HUB_STATS_NREASON];
 
 /* A station as observed (stations.db). */

@@ -11,7 +11,13 @@
  *        swsync_test_hubframes forge OUT KEYNO SEQ PREVHEX|0 MS [AUTHOR]
  *        swsync_test_hubframes mutate OUT IN sig|trail|signer KEYNO
  *        swsync_test_hubframes append LOG BUNDLE   (as a crash would leave)
- *        swsync_test_hubframes count FILE */
+ *        swsync_test_hubframes count FILE
+ *        swsync_test_hubframes rotate OUT LOG OLDKEYNO NEWKEYNO MS
+ *            (the rotation frame after LOG's last frame, FORMAT §7.3)
+ *        swsync_test_hubframes consist LEDGER PROOFS [SIZE ROOTHEX]
+ *            (PROOFS: lines "M N HASH..."; each RFC 9162 consistency proof
+ *            checked by format/'s verifier against the roots of the
+ *            ledger's first M and N leaves; SIZE ROOTHEX: also that root) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +201,117 @@ static int forge(int argc, char **argv)
     return 0;
 }
 
+static int rotate(int argc, char **argv)
+{
+    if (argc != 7)
+        return 2;
+    bodies b = {0};
+    read_file(argv[3], &b, 0, UINT64_MAX);
+    swlog_frame f;
+    if (b.n == 0 || swlog_frame_decode(b.p[b.n - 1], b.len[b.n - 1], 0, &f,
+                                       NULL) != SWLOG_OK)
+        return 1;
+    uint8_t opk[SWLOG_PUBKEY_BYTES], osk[SWLOG_SECKEY_BYTES];
+    uint8_t npk[SWLOG_PUBKEY_BYTES], nsk[SWLOG_SECKEY_BYTES];
+    test_key((unsigned)atoi(argv[4]), opk, osk);
+    test_key((unsigned)atoi(argv[5]), npk, nsk);
+    swlog_head h;
+    h.seq = f.seq + 1;
+    memcpy(h.prev, f.id, sizeof h.prev);
+    h.hlc = strtoull(argv[6], NULL, 10) << 16;
+    drop(&b);
+    swlog_buf out;
+    swlog_buf_init(&out);
+    swlog_error err = {0};
+    if (swlog_rotation_encode(osk, nsk, &h, &out, &err) != SWLOG_OK)
+        die("rotate", &err);
+    add(&b, out.p, out.len);
+    write_bundle(argv[2], &b);
+    drop(&b);
+    swlog_buf_clear(&out);
+    return 0;
+}
+
+static int consist(int argc, char **argv)
+{
+    if (argc != 4 && argc != 6)
+        return 2;
+    bodies b = {0};
+    read_file(argv[2], &b, 0, UINT64_MAX);
+    uint8_t(*leaves)[SWLOG_HASH_BYTES] = calloc(b.n + 1, sizeof *leaves);
+    if (leaves == NULL)
+        abort();
+    for (size_t i = 0; i < b.n; i++) {
+        swlog_frame f;
+        if (swlog_frame_decode(b.p[i], b.len[i], 0, &f, NULL) != SWLOG_OK)
+            return 1;
+        memcpy(leaves[i], f.id, SWLOG_HASH_BYTES);
+    }
+    swlog_error err = {0};
+    uint8_t rm[SWLOG_HASH_BYTES], rn[SWLOG_HASH_BYTES];
+    if (argc == 6) {
+        uint64_t size = strtoull(argv[4], NULL, 10);
+        size_t n;
+        uint8_t *want = hex_decode(argv[5], &n);
+        if (size > b.n || want == NULL || n != SWLOG_HASH_BYTES ||
+            swlog_merkle_root((const uint8_t(*)[32])leaves, size, rn,
+                              &err) != SWLOG_OK ||
+            memcmp(rn, want, n) != 0) {
+            fprintf(stderr, "consist: root of %llu leaves differs\n",
+                    (unsigned long long)size);
+            return 1;
+        }
+        free(want);
+    }
+    FILE *fp = fopen(argv[3], "r");
+    if (fp == NULL) {
+        perror(argv[3]);
+        return 1;
+    }
+    char line[8192];
+    unsigned long ok = 0, lines = 0;
+    int rc = 0;
+    while (fgets(line, sizeof line, fp) != NULL) {
+        lines++;
+        uint8_t path[SWLOG_MAX_PROOF][SWLOG_HASH_BYTES];
+        size_t len = 0;
+        char *save = NULL, *t = strtok_r(line, " \n", &save);
+        uint64_t m = t ? strtoull(t, NULL, 10) : 0;
+        t = strtok_r(NULL, " \n", &save);
+        uint64_t n = t ? strtoull(t, NULL, 10) : 0;
+        while ((t = strtok_r(NULL, " \n", &save)) != NULL &&
+               len < SWLOG_MAX_PROOF) {
+            size_t hl;
+            uint8_t *hp = hex_decode(t, &hl);
+            if (hp == NULL || hl != SWLOG_HASH_BYTES)
+                return 1;
+            memcpy(path[len++], hp, hl);
+            free(hp);
+        }
+        swlog_error e = {0};
+        if (n > b.n || m == 0 ||
+            swlog_merkle_root((const uint8_t(*)[32])leaves, m, rm, &e) !=
+                SWLOG_OK ||
+            swlog_merkle_root((const uint8_t(*)[32])leaves, n, rn, &e) !=
+                SWLOG_OK ||
+            swlog_merkle_consistency_verify(m, n, rm, rn,
+                                            (const uint8_t(*)[32])path, len,
+                                            &e) != SWLOG_OK) {
+            fprintf(stderr, "consist: proof %llu..%llu (%zu hashes) does "
+                            "not verify: %s\n",
+                    (unsigned long long)m, (unsigned long long)n, len, e.msg);
+            rc = 1;
+            continue;
+        }
+        ok++;
+    }
+    fclose(fp);
+    printf("%lu of %lu proofs verified over %zu leaves\n", ok, lines, b.n);
+    free(leaves);
+    drop(&b);
+    return rc != 0 || lines == 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || swlog_init() != SWLOG_OK)
@@ -263,6 +380,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "forge") == 0)
         return forge(argc, argv);
+    if (strcmp(cmd, "rotate") == 0)
+        return rotate(argc, argv);
+    if (strcmp(cmd, "consist") == 0)
+        return consist(argc, argv);
     if (strcmp(cmd, "mutate") == 0 && argc >= 5) {
         bodies b = {0};
         read_file(argv[3], &b, 0, UINT64_MAX);
