@@ -17,6 +17,7 @@
 #include "../error.h"
 #include "hub_json.h"
 #include "hub_page.h"
+#include "hub_pull.h"
 #include "hub_stats.h"
 
 #define CT_JSON "application/json; charset=utf-8"
@@ -199,6 +200,9 @@ static int starts(const char *url, const char *prefix, const char **rest)
     return 1;
 }
 
+static enum MHD_Result pull(hub_http *s, struct MHD_Connection *c,
+                            swlog_buf *b);
+
 static enum MHD_Result get(hub_http *s, struct MHD_Connection *c,
                            const char *url)
 {
@@ -216,6 +220,8 @@ static enum MHD_Result get(hub_http *s, struct MHD_Connection *c,
     }
     if (strcmp(url, "/v1/checkpoint") == 0)
         return answer_buf(c, hub_checkpoint(s->h, &b), &b, CT_JSON);
+    if (strcmp(url, "/v1/pull") == 0)
+        return pull(s, c, &b);
     if (strcmp(url, "/v1/consistency") == 0)
         return error(c, 501, "not_implemented",
                      "consistency proofs are not served yet (PROTOCOL §4.7)");
@@ -239,12 +245,30 @@ static enum MHD_Result get(hub_http *s, struct MHD_Connection *c,
     return error(c, 404, "not_found", "no such endpoint (PROTOCOL §3)");
 }
 
+/* PROTOCOL §10: authenticated pull of the frames the hub authored for
+ * the requesting station (hub_pull.h). */
+static enum MHD_Result pull(hub_http *s, struct MHD_Connection *c,
+                            swlog_buf *b)
+{
+    hub_pull_req q = {
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Swsync-Key"),
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Swsync-Time"),
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Swsync-Nonce"),
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Swsync-Signature"),
+        MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after"),
+        MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit")};
+    int frames = 0;
+    unsigned st = hub_pull(s->h, &q, b, &frames);
+    return answer_buf(c, st, b, frames ? CT_FRAMES : CT_JSON);
+}
+
 static int known_path(const char *url)
 {
     const char *rest;
     return strcmp(url, "/healthz") == 0 || strcmp(url, "/v1/hello") == 0 ||
            strcmp(url, "/v1/checkpoint") == 0 ||
            strcmp(url, "/v1/consistency") == 0 ||
+           strcmp(url, "/v1/pull") == 0 ||
            strcmp(url, "/v1/push") == 0 || starts(url, "/v1/feeds/", &rest) ||
            hub_page_is_path(url);
 }
