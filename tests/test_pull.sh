@@ -320,6 +320,7 @@ hub_start
 cp -a snap clean
 "$A" --dir clean sync >sync.out 2>&1 || { cat sync.out; fail "clean pull"; }
 [ "$(pulled)" = $N ] || { cat sync.out; fail "clean pull of $N frames"; }
+grep "^pulled" sync.out # requests and bytes of a 120-frame pull
 WANT=$("$PT" hash clean/replica.db) || fail "hash clean"
 killed=0
 for round in 1 2 3 4 5 6; do

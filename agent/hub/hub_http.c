@@ -259,6 +259,11 @@ static enum MHD_Result pull(hub_http *s, struct MHD_Connection *c,
         MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit")};
     int frames = 0;
     unsigned st = hub_pull(s->h, &q, b, &frames);
+    if (st == 503) { /* the nonce cache is full: Retry-After */
+        enum MHD_Result r = answer(c, st, CT_JSON, b->p, b->len, 1);
+        swlog_buf_clear(b);
+        return r;
+    }
     return answer_buf(c, st, b, frames ? CT_FRAMES : CT_JSON);
 }
 
