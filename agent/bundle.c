@@ -38,6 +38,8 @@ typedef struct feed {
 typedef struct ictx {
     replica *r;
     const char *path, *name;
+    const uint8_t *mem; /* bundle_import_mem: the bytes instead of path */
+    size_t mem_len;
     const bundle_options *opt;
     bundle_stats *st;
     swlog_error *err;
@@ -152,11 +154,7 @@ static int keep(ictx *c, feed *fd, const swlog_frame *f)
     if (rc != SWLOG_OK)
         return rc;
     if (f->seq <= fd->inbox_seq)
-        return SWLOG_OK;
-    if (fd->inbox_seq != 0 && f->seq != fd->inbox_seq + 1) {
-        fd->inbox_off = 1;
-        return SWLOG_OK;
-    }
+        return SWLOG_OK; /* the station's subset: seqs increase, gaps ok */
     swlog_error e = {0};
     const uint8_t *b = f->body;
     size_t len = f->body_len;
@@ -169,17 +167,24 @@ static int keep(ictx *c, feed *fd, const swlog_frame *f)
 
 /* Chain checks of one frame against the bundle's previous frame of its
  * feed and the head imported before. Returns 1 when the frame is new. */
+/* The hub feed's cursor rule, one for bundles and pulls (agent/README.md
+ * "Pull"): a station receives only the hub frames addressed to it or to
+ * all, so they need not be consecutive. Frames of a trusted feed come in
+ * increasing seq; those at or below the cursor (_sw_pull) are duplicates,
+ * the others new; the frame at the cursor must be the one merged there
+ * (else a fork); prev is checked when the seq follows the one before. The
+ * station's own frames stay consecutive. */
 static int chain(ictx *c, feed *fd, const swlog_frame *f, uint64_t off)
 {
-    if (fd->seq == 0 && !fd->own && f->seq > fd->db_seq + 1)
-        return fail_at(c, SWLOG_ESEQ, off, fd, f->seq,
-                       "gap: the station holds this feed up to an earlier "
-                       "seq; import the bundles in between first");
-    if (fd->seq != 0 && f->seq != fd->seq + 1)
+    if (fd->own && fd->seq != 0 && f->seq != fd->seq + 1)
         return fail_at(c, SWLOG_ESEQ, off, fd, f->seq,
                        "frames of the feed are not consecutive in the "
                        "bundle");
-    if (fd->seq != 0 && memcmp(f->prev, fd->id, SWLOG_HASH_BYTES) != 0)
+    if (!fd->own && fd->seq != 0 && f->seq <= fd->seq)
+        return fail_at(c, SWLOG_ESEQ, off, fd, f->seq,
+                       "frames of the feed are not in increasing seq");
+    if (fd->seq != 0 && f->seq == fd->seq + 1 &&
+        memcmp(f->prev, fd->id, SWLOG_HASH_BYTES) != 0)
         return fail_at(c, SWLOG_ECHAIN, off, fd, f->seq,
                        "prev is not the id of the bundle's previous frame");
     if (!fd->own && fd->db_seq > 0 && f->seq == fd->db_seq &&
@@ -272,7 +277,9 @@ static int scan(ictx *c, enum pass pass)
         return rc;
     swlog_log *log = NULL;
     swlog_error e = {0};
-    if (swlog_log_open(c->path, SWLOG_READ, &log, &e) != SWLOG_OK)
+    if ((c->mem != NULL ? swlog_log_open_mem(c->mem, c->mem_len, &log, &e)
+                        : swlog_log_open(c->path, SWLOG_READ, &log, &e)) !=
+        SWLOG_OK)
         return swlog_fail(c->err, e.code, e.offset,
                           "%s: offset %" PRIu64 ": %s (not a bundle)",
                           c->name, e.offset, e.msg);
@@ -299,7 +306,27 @@ static int scan(ictx *c, enum pass pass)
     return rc;
 }
 
+static int import(replica *r, const char *path, const uint8_t *mem,
+                  size_t mem_len, const bundle_options *opt,
+                  bundle_stats *st, swlog_error *err);
+
 int bundle_import(replica *r, const char *path, const bundle_options *opt,
+                  bundle_stats *st, swlog_error *err)
+{
+    return import(r, path, NULL, 0, opt, st, err);
+}
+
+int bundle_import_mem(replica *r, const char *name, const uint8_t *buf,
+                      size_t len, const bundle_options *opt,
+                      bundle_stats *st, swlog_error *err)
+{
+    if (buf == NULL)
+        return swlog_fail(err, SWLOG_EARG, 0, "bundle_import_mem: no bytes");
+    return import(r, name, buf, len, opt, st, err);
+}
+
+static int import(replica *r, const char *path, const uint8_t *mem,
+                  size_t mem_len, const bundle_options *opt,
                   bundle_stats *st, swlog_error *err)
 {
     if (r == NULL || path == NULL || opt == NULL ||
@@ -307,7 +334,8 @@ int bundle_import(replica *r, const char *path, const bundle_options *opt,
         return swlog_fail(err, SWLOG_EARG, 0, "bundle_import: bad arguments");
     feed feeds[17];
     memset(feeds, 0, sizeof feeds);
-    ictx c = {.r = r, .path = path, .opt = opt, .err = err, .feeds = feeds};
+    ictx c = {.r = r, .path = path, .mem = mem, .mem_len = mem_len,
+              .opt = opt, .err = err, .feeds = feeds};
     const char *slash = strrchr(path, '/');
     c.name = slash != NULL ? slash + 1 : path;
     for (size_t i = 0; i < opt->ntrusted; i++)

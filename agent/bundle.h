@@ -51,6 +51,12 @@ typedef struct bundle_stats {
 int bundle_import(replica *r, const char *path, const bundle_options *opt,
                   bundle_stats *st, swlog_error *err);
 
+/* The same for bytes in memory (a pull answer, PROTOCOL §10): name names
+ * them in messages. */
+int bundle_import_mem(replica *r, const char *name, const uint8_t *buf,
+                      size_t len, const bundle_options *opt,
+                      bundle_stats *st, swlog_error *err);
+
 /* The head imported so far of a feed: seq 0 and a zero id when none. */
 int bundle_head(replica *r, const uint8_t feed[SWLOG_PUBKEY_BYTES],
                 uint64_t *seq, uint8_t id[SWLOG_HASH_BYTES],

@@ -403,6 +403,13 @@ static const char *plain(int kind, int code)
 static int on_problem(void *ctx, const verify_problem *p)
 {
     audit *a = ctx;
+    /* PROTOCOL §4.8: a ledger holds the change-sets a hub authored in its
+     * own feed but not its checkpoints, so that feed skips seqs there; the
+     * hub's feed file itself is audited as a chain. */
+    if (a->in_ledger && p->has_feed &&
+        (p->code == SWLOG_ESEQ || p->code == SWLOG_ECHAIN) &&
+        memcmp(p->feed, a->ledger.hub, SWLOG_PUBKEY_BYTES) == 0)
+        return 0;
     int kind = problem_kind(p);
     fstate *s = p->has_feed ? feed_state(a, p->feed) : NULL;
     /* Consecutive problem frames of one feed in one file are one finding,

@@ -10,6 +10,7 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "pull.h"
 #include "client.h"
 #include "feedscan.h"
 #include "rec.h"
@@ -317,6 +318,12 @@ int cmd_status(int argc, char **argv)
         } else {
             printf("  sync state unreadable: %s\n", sync_err.msg);
         }
+        swlog_buf pl;
+        swlog_buf_init(&pl);
+        if (pull_status_text(s.r, &pl, NULL) == SWLOG_OK &&
+            swlog_buf_append(&pl, "", 1) == SWLOG_OK)
+            printf("  %s", (const char *)pl.p);
+        swlog_buf_clear(&pl);
         printf("\nProblems\n");
         if (rep.n == 0)
             printf("  none\n");

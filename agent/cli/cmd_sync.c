@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "pull.h"
 #include "seal.h"
 
 static const char sync_usage[] =
@@ -30,6 +31,13 @@ static const char sync_usage[] =
     "A frame the hub refuses is kept with the hub's reason (swsync-agent\n"
     "status shows it); the frames after it wait for the county office.\n"
     "\n"
+    "After the push it pulls what the county authored for this station\n"
+    "(PROTOCOL §10): requests signed with the station key, every frame\n"
+    "verified against the hub key and merged with the cursor in one\n"
+    "transaction; frames are kept in inbox/ (agent/README.md \"Pull\").\n"
+    "\n"
+    "  --no-pull       push only\n"
+    "\n"
     "Exit codes: 0 everything acknowledged; 1 something is not (no link,\n"
     "TLS, refused frame, bad receipt: the message says which and what to\n"
     "do; nothing is lost); 2 bad command line.\n";
@@ -46,6 +54,8 @@ static const char run_usage[] =
     "\n"
     "  --interval S    seconds between syncs when nothing happens\n"
     "  --seal          seal pending changes before each sync\n"
+    "  --no-pull       push only (else each sync also pulls, after the\n"
+    "                  push)\n"
     "\n"
     "One line per sync on stdout. Exit codes: 0 stopped by a signal; 1 it\n"
     "could not start (configuration, key); 2 bad command line.\n";
@@ -117,7 +127,98 @@ static void on_feed(void *ctx, const char *log_path,
 typedef struct run_ctx {
     cli_station *st;
     keyfile_key *key;
+    int pull; /* pull after each push */
 } run_ctx;
+
+static int unhex32(const char *hex, uint8_t out[SWLOG_PUBKEY_BYTES])
+{
+    if (strlen(hex) != 2 * SWLOG_PUBKEY_BYTES)
+        return -1;
+    for (size_t i = 0; i < SWLOG_PUBKEY_BYTES; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return -1;
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+/* The hub key the pulled frames must be signed with: station.conf hub_key,
+ * else the key pinned at first contact. */
+static int trusted_hub_key(cli_station *s, uint8_t key[SWLOG_PUBKEY_BYTES])
+{
+    if (s->hub_key[0] != '\0')
+        return unhex32(s->hub_key, key);
+    sqlite3_stmt *st;
+    int rc = -1;
+    if (sqlite3_prepare_v2(replica_db(s->r), "SELECT hub_key FROM "
+                           "_sw_sync_hub WHERE hub = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, s->hub_url, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+        rc = unhex32((const char *)sqlite3_column_text(st, 0), key);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Pull after the push; prints one line (or the failure). */
+static int do_pull(const char *cmd, run_ctx *rc)
+{
+    cli_station *s = rc->st;
+    uint8_t hub[SWLOG_PUBKEY_BYTES];
+    swlog_error e = {0};
+    if (trusted_hub_key(s, hub) != 0) {
+        printf("pull skipped: no hub key to trust yet (set hub_key in "
+               "%s/station.conf, or push once to pin it)\n", s->dir);
+        return 0;
+    }
+    if (rc->key == NULL && cli_station_key(s, &rc->key, &e) != SWLOG_OK) {
+        cli_fail_err(cmd, &e, "pull requests are signed with the station "
+                              "key");
+        return -1;
+    }
+    char inbox[CLI_PATH_MAX];
+    if (cli_path(inbox, s->dir, "inbox") != 0)
+        return -1;
+    pull_config pc = {0};
+    pc.hub_url = s->hub_url;
+    pc.hub_ca = s->hub_ca;
+    pc.hub_key = hub;
+    pc.station_pk = rc->key->pk;
+    pc.station_sk = rc->key->sk;
+    pc.inbox = inbox;
+    pc.stop = &stop_flag;
+    pull_result pr;
+    int r = pull_run(s->r, &pc, &pr, &e);
+    if (r == CLIENT_EHTTP && pr.status == 404) {
+        /* A hub of before PROTOCOL §10: nothing to pull from it. */
+        printf("pull skipped: the hub does not serve pulls (404)\n");
+        return 0;
+    }
+    if (r != SWLOG_OK) {
+        fprintf(stderr, "swsync-agent %s: pull: %s (%s)\n", cmd, e.msg,
+                client_code_name(e.code));
+        const char *h = hint(e.code, pr.status);
+        if (h != NULL)
+            fprintf(stderr, "  %s\n", h);
+        return -1;
+    }
+    if (pr.st.imported > 0 || strcmp(cmd, "sync") == 0) {
+        printf("pulled %" PRIu64 " frame%s from the hub in %" PRIu64
+               " request%s (%" PRIu64 " bytes): %" PRIu64 " change-set%s "
+               "merged, %" PRIu64 " value%s written, %" PRIu64
+               " conflict%s; cursor %" PRIu64 " -> %" PRIu64 "\n",
+               pr.st.imported, pr.st.imported == 1 ? "" : "s", pr.requests,
+               pr.requests == 1 ? "" : "s", pr.bytes, pr.st.changesets,
+               pr.st.changesets == 1 ? "" : "s", pr.st.merge.applied,
+               pr.st.merge.applied == 1 ? "" : "s", pr.st.merge.conflicts,
+               pr.st.merge.conflicts == 1 ? "" : "s", pr.cursor_before,
+               pr.cursor);
+        fflush(stdout);
+    }
+    return 0;
+}
 
 /* Seal what is pending (the sealer is opened per pass so that `seal` from
  * another terminal is never locked out for long). */
@@ -144,7 +245,9 @@ static void on_pass(void *ctx, int rc, const swlog_error *err,
                     const client_report *rep, uint32_t wait_ms)
 {
     char when[32];
-    (void)ctx;
+    run_ctx *rx = ctx;
+    if (rx->pull && !stop_flag)
+        do_pull("run", rx);
     cli_time_text(cli_now_ms(), when);
     if (rc == SWLOG_OK)
         printf("%s: in sync (%zu feed%s); next sync in %u s or when new "
@@ -161,12 +264,13 @@ static int common(const char *cmd, int argc, char **argv, int run)
 {
     const char *dir = cli_dir(&argc, argv);
     const char *maxf = NULL, *interval = NULL;
-    int seal = 0;
+    int seal = 0, no_pull = 0;
     cli_opt opts[] = {{"seal", CLI_FLAG, &seal},
+                      {"no-pull", CLI_FLAG, &no_pull},
                       {"max-frames", CLI_VALUE, &maxf},
                       {"interval", CLI_VALUE, &interval}};
     size_t npos;
-    int rc = cli_parse(cmd, argc, argv, opts, run ? 3 : 2, NULL, 0, &npos);
+    int rc = cli_parse(cmd, argc, argv, opts, run ? 4 : 3, NULL, 0, &npos);
     if (rc != CLI_OK)
         return rc;
     long long mf = 0, iv = 300;
@@ -193,7 +297,7 @@ static int common(const char *cmd, int argc, char **argv, int run)
                  "in %s/station.conf (the county office gives both)", s.dir);
         goto done;
     }
-    run_ctx rctx = {&s, NULL};
+    run_ctx rctx = {&s, NULL, !no_pull};
     if (seal) {
         if (cli_station_key(&s, &k, &e) != SWLOG_OK) {
             cli_fail_err(cmd, &e, cli_seal_hint(e.code));
@@ -225,6 +329,7 @@ static int common(const char *cmd, int argc, char **argv, int run)
         fflush(stdout);
         client_run(c, logs, 1, (uint32_t)iv, seal ? seal_pending : NULL,
                    on_pass, &rctx, &e);
+        k = rctx.key; /* loaded by the first pull */
         printf("stopped\n");
         rc = CLI_OK;
         goto done;
@@ -237,6 +342,9 @@ static int common(const char *cmd, int argc, char **argv, int run)
     if (f == NULL) {
         printf("nothing sealed yet: nothing to send (swsync-agent seal)\n");
         rc = CLI_OK;
+        if (rctx.pull && do_pull(cmd, &rctx) != 0)
+            rc = CLI_EFAIL;
+        k = rctx.key;
         goto done;
     }
     fclose(f);
@@ -244,6 +352,9 @@ static int common(const char *cmd, int argc, char **argv, int run)
     int r = client_sync(c, logs, 1, &rep, &e);
     if (r == SWLOG_OK) {
         rc = CLI_OK;
+        if (rctx.pull && do_pull(cmd, &rctx) != 0)
+            rc = CLI_EFAIL;
+        k = rctx.key;
     } else if (rep.feeds == 0) {
         /* Before any feed (hello): on_feed said nothing yet. */
         fprintf(stderr, "swsync-agent %s: %s (%s)\n", cmd, e.msg,

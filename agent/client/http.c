@@ -199,9 +199,31 @@ static void read_error_body(http_resp *r)
     json_clear(&d);
 }
 
+static int request(http_client *h, const char *url, const char *content_type,
+                   const uint8_t *body, size_t len,
+                   const char *const *extra, size_t nextra, size_t max_resp,
+                   http_resp *resp, swlog_error *err);
+
 int http_request(http_client *h, const char *url, const char *content_type,
                  const uint8_t *body, size_t len, size_t max_resp,
                  http_resp *resp, swlog_error *err)
+{
+    return request(h, url, content_type, body, len, NULL, 0, max_resp, resp,
+                   err);
+}
+
+int http_get_with(http_client *h, const char *url, const char *const *headers,
+                  size_t nheaders, size_t max_resp, http_resp *resp,
+                  swlog_error *err)
+{
+    return request(h, url, NULL, NULL, 0, headers, nheaders, max_resp, resp,
+                   err);
+}
+
+static int request(http_client *h, const char *url, const char *content_type,
+                   const uint8_t *body, size_t len,
+                   const char *const *extra, size_t nextra, size_t max_resp,
+                   http_resp *resp, swlog_error *err)
 {
     upload up = {body, len, 0};
     download dl = {0};
@@ -223,8 +245,17 @@ int http_request(http_client *h, const char *url, const char *content_type,
             return swlog_fail(err, SWLOG_ENOMEM, 0, "out of memory");
         }
         hdrs = b;
-        curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs);
     }
+    for (size_t i = 0; i < nextra; i++) {
+        struct curl_slist *a = curl_slist_append(hdrs, extra[i]);
+        if (a == NULL) {
+            curl_slist_free_all(hdrs);
+            return swlog_fail(err, SWLOG_ENOMEM, 0, "out of memory");
+        }
+        hdrs = a;
+    }
+    if (hdrs != NULL)
+        curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs);
     CURLcode cc = curl_easy_perform(h->curl);
     curl_slist_free_all(hdrs);
     const char *why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);

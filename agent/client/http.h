@@ -49,4 +49,10 @@ int http_request(http_client *h, const char *url, const char *content_type,
                  const uint8_t *body, size_t len, size_t max_resp,
                  http_resp *resp, swlog_error *err);
 
+/* A GET with extra request headers ("Name: value" lines), answered as
+ * http_request answers. */
+int http_get_with(http_client *h, const char *url, const char *const *headers,
+                  size_t nheaders, size_t max_resp, http_resp *resp,
+                  swlog_error *err);
+
 #endif

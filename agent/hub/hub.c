@@ -9,9 +9,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../error.h"
+#include "hub_author.h"
 #include "hub_json.h"
+#include "hub_pull.h"
 #include "hub_merkle.h"
 
 uint64_t hub__now_ms(void)
@@ -232,6 +235,7 @@ int hub_open(const hub_config *cfg, const char *pass, hub **out,
     if (h == NULL)
         return error_set(err, SWLOG_ENOMEM, "out of memory");
     h->cfg = *cfg;
+    h->lock_fd = -1;
     pthread_mutex_init(&h->mu, NULL);
     swlog_buf_init(&h->cp);
     hub_keys_init(&h->keys, cfg->root);
@@ -240,6 +244,8 @@ int hub_open(const hub_config *cfg, const char *pass, hub **out,
                                 &kind, h->pk, &h->key, err);
     if (rc == SWLOG_OK)
         rc = make_dir(cfg->data, err);
+    if (rc == SWLOG_OK)
+        rc = hub__lock_data(cfg->data, &h->lock_fd, err);
     if (rc == SWLOG_OK) {
         snprintf(path, sizeof path, "%s/hub.db", cfg->data);
         rc = hub_store_open(path, &h->store, err);
@@ -272,6 +278,8 @@ int hub_open(const hub_config *cfg, const char *pass, hub **out,
         rc = swlog_log_open(cfg->own_log, SWLOG_APPEND | SWLOG_CREATE,
                             &h->own, err);
     if (rc == SWLOG_OK)
+        rc = hub__author_recover(h, err);
+    if (rc == SWLOG_OK)
         rc = hub__recover(h, err);
     if (rc != SWLOG_OK) {
         hub_close(h);
@@ -293,6 +301,9 @@ void hub_close(hub *h)
     keyfile_key_free(h->key);
     swlog_buf_clear(&h->cp);
     free(h->pend);
+    hub__nonces_free(h->nonces);
+    if (h->lock_fd >= 0)
+        close(h->lock_fd);
     pthread_mutex_destroy(&h->mu);
     free(h);
 }

@@ -17,6 +17,7 @@
 #include "../error.h"
 #include "hub_json.h"
 #include "hub_page.h"
+#include "hub_pull.h"
 #include "hub_stats.h"
 
 #define CT_JSON "application/json; charset=utf-8"
@@ -220,6 +221,9 @@ static enum MHD_Result qarg(void *cls, enum MHD_ValueKind kind,
     return MHD_YES;
 }
 
+static enum MHD_Result pull(hub_http *s, struct MHD_Connection *c,
+                            swlog_buf *b);
+
 static enum MHD_Result get(hub_http *s, struct MHD_Connection *c,
                            const char *url)
 {
@@ -247,6 +251,8 @@ static enum MHD_Result get(hub_http *s, struct MHD_Connection *c,
         return answer_buf(c, hub_consistency(s->h, a.from, a.to, &b), &b,
                           CT_JSON);
     }
+    if (strcmp(url, "/v1/pull") == 0)
+        return pull(s, c, &b);
     if (starts(url, "/v1/feeds/", &rest)) {
         char hex[65];
         size_t n = strcspn(rest, "/");
@@ -267,12 +273,35 @@ static enum MHD_Result get(hub_http *s, struct MHD_Connection *c,
     return error(c, 404, "not_found", "no such endpoint (PROTOCOL §3)");
 }
 
+/* PROTOCOL §10: authenticated pull of the frames the hub authored for
+ * the requesting station (hub_pull.h). */
+static enum MHD_Result pull(hub_http *s, struct MHD_Connection *c,
+                            swlog_buf *b)
+{
+    hub_pull_req q = {
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Swsync-Key"),
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Swsync-Time"),
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Swsync-Nonce"),
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Swsync-Signature"),
+        MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after"),
+        MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit")};
+    int frames = 0;
+    unsigned st = hub_pull(s->h, &q, b, &frames);
+    if (st == 503) { /* the nonce cache is full: Retry-After */
+        enum MHD_Result r = answer(c, st, CT_JSON, b->p, b->len, 1);
+        swlog_buf_clear(b);
+        return r;
+    }
+    return answer_buf(c, st, b, frames ? CT_FRAMES : CT_JSON);
+}
+
 static int known_path(const char *url)
 {
     const char *rest;
     return strcmp(url, "/healthz") == 0 || strcmp(url, "/v1/hello") == 0 ||
            strcmp(url, "/v1/checkpoint") == 0 ||
            strcmp(url, "/v1/consistency") == 0 ||
+           strcmp(url, "/v1/pull") == 0 ||
            strcmp(url, "/v1/push") == 0 || starts(url, "/v1/feeds/", &rest) ||
            hub_page_is_path(url);
 }

@@ -21,4 +21,7 @@ void hub_replica_rollback(hub_replica *r);
 int hub_replica_merge(hub_replica *r, const swlog_frame *f,
                       merge_stats *st, swlog_error *err);
 
+/* The SQLite replica behind it (hub_author.c reads rows and versions). */
+replica *hub_replica_handle(hub_replica *r);
+
 #endif

@@ -60,3 +60,8 @@ int hub_replica_merge(hub_replica *h, const swlog_frame *f, merge_stats *st,
     sqlite3_exec(db, "RELEASE hub_frame", NULL, NULL, NULL);
     return rc;
 }
+
+replica *hub_replica_handle(hub_replica *h)
+{
+    return h->r;
+}

@@ -85,4 +85,22 @@ uint64_t hub_store_leaves(hub_store *s);
 int hub_store_node(hub_store *s, unsigned level, uint64_t idx,
                    uint8_t out[SWLOG_HASH_BYTES], swlog_error *err);
 
+/* Change-sets the hub authors in its own feed (hub_author.h): record the
+ * frame (seq, id, body verbatim) addressed to recipient (a unit code, or
+ * "*" for every station of the county) and append id to the Merkle log
+ * (*leaf gets its index). */
+int hub_store_outbound_add(hub_store *s, uint64_t seq, const char *recipient,
+                           const uint8_t signer[SWLOG_PUBKEY_BYTES],
+                           const uint8_t id[SWLOG_HASH_BYTES],
+                           const uint8_t *body, size_t len, uint64_t *leaf,
+                           swlog_error *err);
+/* Call fn, in seq order, for each authored frame with seq > after that is
+ * addressed to unit or to "*" (unit NULL: every frame). Stops at fn's
+ * first non-zero return and returns it. */
+int hub_store_outbound(hub_store *s, uint64_t after, const char *unit,
+                       int (*fn)(void *ctx, uint64_t seq,
+                                 const char *recipient, const uint8_t *body,
+                                 size_t len),
+                       void *ctx, swlog_error *err);
+
 #endif

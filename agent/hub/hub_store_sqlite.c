@@ -38,7 +38,16 @@ static const char schema[] =
     " code TEXT NOT NULL, message TEXT NOT NULL, body BLOB NOT NULL,"
     " at_ms INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS keyframe("
-    " n INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL);";
+    " n INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL);"
+    /* Change-sets the hub authored in its own feed (hub_author.h): the
+     * frame verbatim, its addressee (a unit code, '*' = every station of
+     * the county) and its Merkle leaf. */
+    "CREATE TABLE IF NOT EXISTS hub_outbound("
+    " seq INTEGER PRIMARY KEY, recipient TEXT NOT NULL,"
+    " signer BLOB NOT NULL, id BLOB NOT NULL, leaf INTEGER NOT NULL,"
+    " body BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS hub_outbound_to ON hub_outbound(recipient,"
+    " seq);";
 
 static int64_t now_ms(void)
 {
@@ -438,6 +447,70 @@ int hub_store_node(hub_store *s, unsigned level, uint64_t idx,
     else
         rc = error_set(err, SWLOG_EARG, "no Merkle node %u/%llu", level,
                        (unsigned long long)idx);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hub_store_outbound_add(hub_store *s, uint64_t seq, const char *recipient,
+                           const uint8_t signer[SWLOG_PUBKEY_BYTES],
+                           const uint8_t id[SWLOG_HASH_BYTES],
+                           const uint8_t *body, size_t len, uint64_t *leaf,
+                           swlog_error *err)
+{
+    uint64_t at = 0;
+    int rc = add_leaf(s, id, &at, err);
+    sqlite3_stmt *st;
+    if (rc == SWLOG_OK)
+        rc = prep(s, &st, "INSERT INTO hub_outbound(seq, recipient, signer, "
+                          "id, leaf, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                  err);
+    if (rc != SWLOG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, (int64_t)seq);
+    sqlite3_bind_text(st, 2, recipient, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, signer, SWLOG_PUBKEY_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, id, SWLOG_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (int64_t)at);
+    sqlite3_bind_blob(st, 6, body, (int)len, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = error_sqlite(err, s->db, "store an authored frame");
+    sqlite3_finalize(st);
+    if (rc == SWLOG_OK && leaf != NULL)
+        *leaf = at;
+    return rc;
+}
+
+int hub_store_outbound(hub_store *s, uint64_t after, const char *unit,
+                       int (*fn)(void *ctx, uint64_t seq,
+                                 const char *recipient, const uint8_t *body,
+                                 size_t len),
+                       void *ctx, swlog_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, &st,
+                  unit != NULL
+                      ? "SELECT seq, recipient, body FROM hub_outbound "
+                        "WHERE seq > ?1 AND recipient IN (?2, '*') "
+                        "ORDER BY seq"
+                      : "SELECT seq, recipient, body FROM hub_outbound "
+                        "WHERE seq > ?1 ORDER BY seq",
+                  err);
+    if (rc != SWLOG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, (int64_t)after);
+    if (unit != NULL)
+        sqlite3_bind_text(st, 2, unit, -1, SQLITE_STATIC);
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0),
+                (const char *)sqlite3_column_text(st, 1),
+                sqlite3_column_blob(st, 2),
+                (size_t)sqlite3_column_bytes(st, 2));
+        if (rc != 0)
+            break;
+    }
+    if (rc == 0 && r != SQLITE_DONE)
+        rc = error_sqlite(err, s->db, "read authored frames");
     sqlite3_finalize(st);
     return rc;
 }

@@ -134,8 +134,16 @@ static int export_rows(sqlite3 *db, const char *data, out_file *o,
                        uint64_t *leaves, swlog_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT key, seq, id, leaf, offset FROM frame "
-                           "ORDER BY leaf", -1, &st, NULL) != SQLITE_OK)
+    /* Leaves are pushed frames (in feed files) and frames the hub
+     * authored (hub_outbound, body in hub.db); a hub.db older than
+     * authoring has only the first. */
+    if (sqlite3_prepare_v2(db, "SELECT key, seq, id, leaf, offset, NULL "
+                           "FROM frame UNION ALL SELECT signer, seq, id, "
+                           "leaf, 0, body FROM hub_outbound ORDER BY 4",
+                           -1, &st, NULL) != SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT key, seq, id, leaf, offset, NULL "
+                           "FROM frame ORDER BY leaf", -1, &st, NULL) !=
+            SQLITE_OK)
         return swlog_fail(err, SWLOG_EIO, 0, "%s/hub.db: %s", data,
                           sqlite3_errmsg(db));
     uint8_t *buf = malloc((size_t)SWLOG_MAX_BODY + 12);
@@ -156,8 +164,22 @@ static int export_rows(sqlite3 *db, const char *data, out_file *o,
         }
         const uint8_t *body = NULL;
         size_t len = 0;
-        rc = feed_open(&ff, data, key, err);
-        if (rc == SWLOG_OK)
+        if (sqlite3_column_type(st, 5) == SQLITE_BLOB) {
+            swlog_frame f;
+            body = sqlite3_column_blob(st, 5);
+            len = (size_t)sqlite3_column_bytes(st, 5);
+            if (swlog_frame_decode(body, len, SWLOG_DECODE_NO_SIG, &f,
+                                   NULL) != SWLOG_OK ||
+                memcmp(f.id, id, SWLOG_HASH_BYTES) != 0) {
+                rc = swlog_fail(err, SWLOG_ECORRUPT, 0, "%s/hub.db: the "
+                                "authored frame of leaf %llu is damaged",
+                                data, (unsigned long long)n);
+                break;
+            }
+        } else {
+            rc = feed_open(&ff, data, key, err);
+        }
+        if (rc == SWLOG_OK && body == NULL)
             rc = frame_at(&ff, (uint64_t)sqlite3_column_int64(st, 4),
                           (uint64_t)sqlite3_column_int64(st, 1), id, buf,
                           &body, &len, err);

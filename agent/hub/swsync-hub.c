@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "author_cmd.h"
 #include "hub.h"
 #include "replica.h"
 #include "hub_config.h"
@@ -24,6 +25,12 @@ static const char usage[] =
     "       swsync-hub relay --config HUB.CONF\n"
     "       swsync-hub ledger --config HUB.CONF --out FILE\n"
     "       swsync-hub content-hash --config HUB.CONF\n"
+    "       swsync-hub change --config HUB.CONF [--operator NAME] TABLE ID\n"
+    "                  COLUMN=VALUE...\n"
+    "       swsync-hub add --config HUB.CONF [--operator NAME] TABLE\n"
+    "                  COLUMN=VALUE...\n"
+    "       swsync-hub transfer --config HUB.CONF [--operator NAME] CASE_ID\n"
+    "                  --to UNIT_CODE\n"
     "\n"
     "Serve the swsync sync protocol (spec/PROTOCOL.md) over HTTPS: verify\n"
     "pushed frames, store them verbatim in the data folder, merge them into\n"
@@ -43,6 +50,22 @@ static const char usage[] =
     "  ledger --out FILE the accepted frames in Merkle-leaf order as a log\n"
     "                    file for swsync-audit --ledger (SECURITY.md 8.5)\n"
     "  content-hash      the hub replica's merge_content_hash, 64 hex\n"
+    "\n"
+    "County-authored changes (the hub must be stopped: they take the data\n"
+    "folder's lock; agent/hub/README.md \"County-authored changes\"): each\n"
+    "is a change-set signed with the hub key in the hub's own feed, merged\n"
+    "into the hub replica, addressed to the station owning the rows (or to\n"
+    "every station of the county for rows owned by the hub's unit), and\n"
+    "fetched by that station with an authenticated pull (PROTOCOL §10).\n"
+    "  change TABLE ID COLUMN=VALUE...  new values for columns of a row of\n"
+    "                    the hub replica, validated as at a station\n"
+    "                    (COLUMN= empties it); exit 3 when refused\n"
+    "  add TABLE COLUMN=VALUE...        a new row (its id is printed)\n"
+    "  transfer CASE_ID --to UNIT_CODE  the case, its child rows, its client\n"
+    "                    and the client's categories move to that station:\n"
+    "                    it receives their full state; the old owner is\n"
+    "                    told the new owner once, then nothing more\n"
+    "  --operator NAME   the author recorded in the change-sets (county)\n"
     "\n"
     "Configuration, `key = value` lines, `#` comments; relative paths are\n"
     "taken from the configuration file's folder:\n"
@@ -189,6 +212,16 @@ int main(int argc, char **argv)
 {
     const char *conf = NULL, *port_file = NULL, *out = NULL, *sub = NULL;
     int check = 0, first = 1;
+    if (argc > 1 && (strcmp(argv[1], "change") == 0 ||
+                     strcmp(argv[1], "add") == 0 ||
+                     strcmp(argv[1], "transfer") == 0)) {
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0) {
+                fputs(usage, stdout);
+                return 0;
+            }
+        return author_cmd_main(argc, argv);
+    }
     if (argc > 1 && (strcmp(argv[1], "relay") == 0 ||
                      strcmp(argv[1], "ledger") == 0 ||
                      strcmp(argv[1], "content-hash") == 0)) {
