@@ -4,11 +4,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../error.h"
 #include "hub_json.h"
@@ -225,6 +228,29 @@ static int make_dir(const char *path, swlog_error *err)
     return SWLOG_OK;
 }
 
+/* One process per data folder (a serving hub, or import-bundle): an
+ * exclusive lock on DATA/hub.lock, held until hub_close. */
+static int lock_data(hub *h, const char *data, swlog_error *err)
+{
+    char path[HUB_CONFIG_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/hub.lock", data);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return error_set(err, SWLOG_EIO, "%s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return error_set(err, SWLOG_EIO,
+                             "%s: the data folder is in use by another "
+                             "swsync-hub process: stop it first", path);
+        return error_set(err, SWLOG_EIO, "%s: cannot lock: %s", path,
+                         strerror(e));
+    }
+    h->lock_fd = fd;
+    return SWLOG_OK;
+}
+
 int hub_open(const hub_config *cfg, const char *pass, hub **out,
              swlog_error *err)
 {
@@ -240,6 +266,9 @@ int hub_open(const hub_config *cfg, const char *pass, hub **out,
                                 &kind, h->pk, &h->key, err);
     if (rc == SWLOG_OK)
         rc = make_dir(cfg->data, err);
+    h->lock_fd = -1;
+    if (rc == SWLOG_OK)
+        rc = lock_data(h, cfg->data, err);
     if (rc == SWLOG_OK) {
         snprintf(path, sizeof path, "%s/hub.db", cfg->data);
         rc = hub_store_open(path, &h->store, err);
@@ -293,6 +322,8 @@ void hub_close(hub *h)
     keyfile_key_free(h->key);
     swlog_buf_clear(&h->cp);
     free(h->pend);
+    if (h->lock_fd >= 0)
+        close(h->lock_fd); /* releases the lock */
     pthread_mutex_destroy(&h->mu);
     free(h);
 }

@@ -36,6 +36,7 @@ struct hub {
     hub_pending *pend; /* frames of the open batch to append */
     size_t npend, cap_pend;
     uint64_t recovered, recovered_cut; /* frames, by the last recovery */
+    int lock_fd; /* DATA/hub.lock, held while open (flock) */
 };
 
 enum hub_status { HUB_ACCEPTED, HUB_DUPLICATE, HUB_REFUSED, HUB_FORK };

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hub.h"
+#include "import_bundle.h"
 #include "replica.h"
 #include "hub_config.h"
 #include "hub_http.h"
@@ -24,6 +25,7 @@ static const char usage[] =
     "       swsync-hub relay --config HUB.CONF\n"
     "       swsync-hub ledger --config HUB.CONF --out FILE\n"
     "       swsync-hub content-hash --config HUB.CONF\n"
+    "       swsync-hub import-bundle --config HUB.CONF FILE --reply OUT\n"
     "\n"
     "Serve the swsync sync protocol (spec/PROTOCOL.md) over HTTPS: verify\n"
     "pushed frames, store them verbatim in the data folder, merge them into\n"
@@ -189,6 +191,8 @@ int main(int argc, char **argv)
 {
     const char *conf = NULL, *port_file = NULL, *out = NULL, *sub = NULL;
     int check = 0, first = 1;
+    if (argc > 1 && strcmp(argv[1], "import-bundle") == 0)
+        return import_bundle_main(argc - 1, argv + 1);
     if (argc > 1 && (strcmp(argv[1], "relay") == 0 ||
                      strcmp(argv[1], "ledger") == 0 ||
                      strcmp(argv[1], "content-hash") == 0)) {
