@@ -7,6 +7,7 @@
 
 #include "bundle.h"
 #include "cli.h"
+#include "client_codes.h"
 #include "replica.h"
 #include "reply.h"
 
@@ -104,10 +105,14 @@ static int import_reply(cli_station *s, const char *path)
     if (!s->has_pk)
         return cli_fail("import-bundle", CLI_EFAIL, "%s", s->key_problem);
     if (reply_import(replica_db(s->r), name, s->hub_key, s->log_path, s->pk,
-                     path, &st, &e) != SWLOG_OK)
-        return cli_fail_err("import-bundle", &e,
-                            "nothing stored; ask the county office for the "
-                            "reply again");
+                     path, &st, &e) != SWLOG_OK) {
+        /* Receipt checks return the sync client's codes (client_codes.h). */
+        fprintf(stderr, "swsync-agent import-bundle: %s (%s)\n  nothing "
+                        "stored; ask the county office for the reply "
+                        "again\n", e.msg[0] ? e.msg : "failed",
+                client_code_name(e.code));
+        return CLI_EFAIL;
+    }
     printf("reply of hub %02x%02x%02x%02x…: %" PRIu64 " frame%s receipted "
            "(%" PRIu64 " new at the hub, %" PRIu64 " already held), %"
            PRIu64 " refused; acknowledged up to seq %" PRIu64 "\n",
