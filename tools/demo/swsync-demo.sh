@@ -218,7 +218,8 @@ s = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 s = [x for x in s if x.get("type") == "summary"]
 print(s[-1].get("problems", "?") if s else "?")' audit.out)
     [ "$AUDIT_PROBLEMS" = 0 ] || AUDIT_RESULT=failed
-    echo "swsync-audit: $AUDIT_RESULT, $AUDIT_PROBLEMS problem(s) (report: $WORK/audit.out)"
+    echo "swsync-audit: $AUDIT_RESULT, $AUDIT_PROBLEMS problem(s)"
+    [ "$AUDIT_RESULT" = ok ] || tail -n 20 audit.out
 }
 
 # count_records: distinct record ids over the three stations' replicas
@@ -282,7 +283,12 @@ keep_or_stop() {
         echo "stop them with: $WORK/stop.sh   (kill ${TIERS_PIDS[*]})"
     else
         tiers_stop_all
-        echo "hubs stopped"
+        if [ "$OWN_DIR" = 1 ]; then
+            echo "hubs stopped, $WORK removed; with --keep the hubs keep" \
+                "running and the station page can be opened"
+        else
+            echo "hubs stopped"
+        fi
     fi
 }
 
