@@ -98,16 +98,18 @@ def main():
     ap.add_argument("--station", type=int, required=True, choices=(1, 2, 3))
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=2024)
-    ap.add_argument("--scale", type=int, default=1)
+    # Dates and the one-service-a-day plan fit 200 days up to scale 5.
+    ap.add_argument("--scale", type=int, default=1, choices=range(1, 6))
     a = ap.parse_args()
-    n, k = a.station, max(1, a.scale)
+    n, k = a.station, a.scale
     rng = random.Random(a.seed * 10 + n)
     os.makedirs(a.out, exist_ok=True)
     me = unit_id(n)
     tw = township(n)
     villages = [tw[:9] + "%03d" % (200 + v) for v in range(1, 6)]
     # Dates of work: the last 200 days, up to yesterday (China time).
-    today = (datetime.datetime.utcnow() + datetime.timedelta(hours=8)).date()
+    today = (datetime.datetime.now(datetime.timezone.utc) +
+             datetime.timedelta(hours=8)).date()
     start = today - datetime.timedelta(days=200)
     used_ids = set()
     report = []

@@ -15,7 +15,7 @@
 #                unless --keep
 #   --keep       leave the hubs running and the folder in place; prints
 #                how to stop them (DIR/stop.sh)
-#   --scale K    K times the records per station (default 1)
+#   --scale K    K times the records per station (1..5, default 1)
 # The last lines are the summary, `key: value` (tests/test_demo.sh reads
 # them; DIR/summary.txt holds the same). Exit 0 when the province holds
 # every record made and the audit found nothing.
@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
         *) echo "swsync-demo: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
-[[ $SCALE =~ ^[1-9][0-9]?$ ]] || { echo "swsync-demo: --scale 1..99" >&2; exit 2; }
+[[ $SCALE =~ ^[1-5]$ ]] || { echo "swsync-demo: --scale 1..5" >&2; exit 2; }
 [ -n "$BUILD" ] || { echo "swsync-demo: --build DIR is required" >&2; exit 2; }
 BUILD=$(cd "$BUILD" && pwd) || exit 2
 
