@@ -190,4 +190,24 @@ grep -q "alt.json:2: .*does not verify.*CLIENT_ERECEIPT" out ||
     fail "altered receipt message"
 [ "$(sqlite3 -readonly st1/replica.db "SELECT count(*) FROM _sw_receipts")" = "$nrec2" ] ||
     fail "a bad reply stored receipts"
+echo "== a frame the hub refuses: an uncertified station"
+"$A" --dir st9 init --unit 440983109000-01 --hub-url https://127.0.0.1:1 \
+    --hub-ca "$T/tls/ca.pem" >/dev/null 2>&1 || fail "init st9"
+sed -i "s/^hub_key = .*/hub_key = $TIERS_CK/" st9/station.conf
+"$A" --dir st9 import org_units csv/01_org_units.csv >/dev/null 2>&1 &&
+    "$A" --dir st9 seal >/dev/null && "$A" --dir st9 export --out b9.swlog \
+    >/dev/null || fail "st9 records"
+"$HUB" import-bundle --config county.conf b9.swlog --reply r9.json >out 2>&1
+rc=$?
+cat out
+[ $rc = 3 ] || fail "a refused frame: exit $rc, want 3"
+grep -q "1 frames: 0 accepted, 0 already held, 1 refused" out ||
+    fail "refused counts"
+"$A" --dir st9 import-bundle r9.json >out 2>&1
+rc=$?
+cat out
+[ $rc = 1 ] || fail "station: reply with a refusal exit $rc, want 1"
+grep -q "0 frames receipted .* 1 refused" out || fail "station refused count"
+e=$(sqlite3 -readonly st9/replica.db "SELECT error FROM _sw_refused WHERE seq=1")
+[ "$e" = unknown_key ] || fail "refusal stored as '$e'"
 echo "hub bundle tests passed"

@@ -31,7 +31,9 @@ static const char usage[] =
     "FILE may also be the hub's reply to this station's exported bundle\n"
     "(swsync-hub import-bundle --reply, spec/PROTOCOL.md §9.1): its\n"
     "receipts are verified (the hub's signature, each inclusion proof for\n"
-    "this station's own frames) and stored like those of a sync.\n"
+    "this station's own frames) and stored like those of a sync. When the\n"
+    "hub refused a frame, the receipts and the refusal are stored (status\n"
+    "shows the hub's reason) and the exit code is 1.\n"
     "\n"
     "Exit codes: 0 imported (or nothing new); 1 refused or failed (nothing\n"
     "changed; the message names the file, offset, feed and seq); 2 bad\n"
@@ -119,6 +121,11 @@ static int import_reply(cli_station *s, const char *path)
            st.hub[0], st.hub[1], st.hub[2], st.hub[3], st.receipted,
            st.receipted == 1 ? "" : "s", st.accepted, st.duplicate,
            st.refused, st.acked_seq);
+    if (st.refused > 0)
+        fprintf(stderr, "swsync-agent import-bundle: the hub refused %"
+                PRIu64 " frame%s: the county office must look at it "
+                "(swsync-agent status shows the hub's reason)\n",
+                st.refused, st.refused == 1 ? "" : "s");
     return st.refused > 0 ? CLI_EFAIL : CLI_OK;
 }
 
