@@ -515,10 +515,13 @@ static void check_day(row *r)
         return;
     char *sql = sqlite3_mprintf(
         "SELECT coalesce(sum(minutes), 0), coalesce(sum(CASE WHEN ?4 IS NOT "
-        "NULL AND start_time IS NOT NULL AND (unixepoch(?4) < "
-        "unixepoch(start_time) + minutes * 60) AND (unixepoch(start_time) < "
+        "NULL AND %s IS NOT NULL AND (unixepoch(?4) < "
+        "unixepoch(%s) + minutes * 60) AND (unixepoch(%s) < "
         "unixepoch(?4) + ?5 * 60) THEN 1 END), 0) FROM "
         "\"%w\" WHERE \"%w\" = ?1 AND service_date = ?2 AND id IS NOT ?3",
+        /* volunteer_services has no start_time: totals only. */
+        cases ? "start_time" : "NULL", cases ? "start_time" : "NULL",
+        cases ? "start_time" : "NULL",
         cases ? "case_services" : "volunteer_services",
         cases ? "worker_id" : "volunteer_id");
     sqlite3_stmt *st;

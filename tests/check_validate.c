@@ -468,7 +468,7 @@ START_TEST(row_v9_minutes)
     ck_assert(has(&s, "case_services.minutes: V9 a service lasts 1-720"));
     svc[4] = "minutes=0";
     ck_assert_int_eq(check("case_services", ROW, NULL, &s, svc), 1);
-    svc[4] = "minutes=60";
+    svc[4] = "minutes=30"; /* 480 that day: no flag */
     ck_assert_int_eq(check("case_services", ROW, NULL, &s, svc), 0);
     /* Lists: JSON arrays of distinct allowed ids; C(content has ...). */
     svc[6] = "content=[\"policy_info\",\"policy_info\"]";
@@ -587,6 +587,53 @@ START_TEST(row_rules_reading_other_rows)
 }
 END_TEST
 
+/* V9 on volunteer services: the day's total per volunteer (the table has
+ * no start_time, so no overlap check; it once read one and refused every
+ * row with rule "db"). */
+START_TEST(row_v9_volunteer_services)
+{
+    issues s;
+    sqlite3 *db = replica_with_rows();
+#define VOL "0190a1b2-0000-7000-8000-000000000020"
+#define ACT "0190a1b2-0000-7000-8000-000000000021"
+    ck_assert_int_eq(
+        sqlite3_exec(
+            db,
+            "INSERT INTO volunteers(id, owner_unit_id, name, gender, "
+            "birth_date, id_type, phone, registered_on, status) VALUES('" VOL
+            "', '" OWNER "', 'V', 'female', '1980-01-01', 'none', "
+            "'+8613800000000', '2024-01-01', 'active');"
+            "INSERT INTO volunteer_activities(id, owner_unit_id, name, "
+            "organizer_name, start_at, end_at, place, fields, content, "
+            "leader_name, recorder_id) VALUES('" ACT "', '" OWNER "', 'A', "
+            "'O', '2024-05-02T00:00:00Z', '2024-05-02T10:00:00Z', 'P', "
+            "'[\"elderly\"]', 'C', 'L', '" STAFF "');"
+            "INSERT INTO volunteer_services(id, owner_unit_id, activity_id, "
+            "volunteer_id, service_date, minutes, recorded_by, recorded_on, "
+            "confirmed) VALUES('0190a1b2-0000-7000-8000-000000000022', '"
+            OWNER "', '" ACT "', '" VOL "', '2024-05-02', 450, '" STAFF "', "
+            "'2024-05-02', 1);",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    const char *svc[] = {"owner_unit_id=" OWNER, "activity_id=" ACT,
+                         "volunteer_id=" VOL, "service_date=2024-05-02",
+                         "minutes=240", "recorded_by=" STAFF,
+                         "recorded_on=2024-05-02", "confirmed=1", NULL};
+    ck_assert_int_eq(check("volunteer_services", ROW, db, &s, svc), 0);
+    ck_assert_int_eq(s.warnings, 1);
+    ck_assert(has(&s, "over 480 (review)"));
+    svc[4] = "minutes=300";
+    ck_assert_int_eq(check("volunteer_services", ROW, db, &s, svc), 1);
+    ck_assert(has(&s, "volunteer_services.minutes: V9"));
+    svc[4] = "minutes=30"; /* 480 that day: no flag */
+    ck_assert_int_eq(check("volunteer_services", ROW, db, &s, svc), 0);
+    ck_assert_int_eq(s.warnings, 0);
+#undef VOL
+#undef ACT
+    replica_close(rep);
+}
+END_TEST
+
 /* A check that cannot read the database refuses the row (rule "db"); it
  * never passes it as if the referenced row were simply absent or fine. */
 START_TEST(row_database_error_refuses_the_row)
@@ -640,6 +687,7 @@ Suite *validate_suite(void)
     tcase_add_test(tc, row_v7_spans_today_and_work_dates);
     tcase_add_test(tc, row_v9_minutes);
     tcase_add_test(tc, row_rules_reading_other_rows);
+    tcase_add_test(tc, row_v9_volunteer_services);
     suite_add_tcase(s, tc);
     return s;
 }

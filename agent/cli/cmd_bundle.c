@@ -7,6 +7,9 @@
 
 #include "bundle.h"
 #include "cli.h"
+#include "client_codes.h"
+#include "replica.h"
+#include "reply.h"
 
 static const char usage[] =
     "usage: swsync-agent [--dir DIR] import-bundle FILE\n"
@@ -23,6 +26,14 @@ static const char usage[] =
     "inbox/<feed>.log for the auditor and `history`. Importing the same\n"
     "bundle again changes nothing. Concurrent edits are recorded as\n"
     "conflicts for review.\n"
+    "\n"
+    "\n"
+    "FILE may also be the hub's reply to this station's exported bundle\n"
+    "(swsync-hub import-bundle --reply, spec/PROTOCOL.md §9.1): its\n"
+    "receipts are verified (the hub's signature, each inclusion proof for\n"
+    "this station's own frames) and stored like those of a sync. When the\n"
+    "hub refused a frame, the receipts and the refusal are stored (status\n"
+    "shows the hub's reason) and the exit code is 1.\n"
     "\n"
     "Exit codes: 0 imported (or nothing new); 1 refused or failed (nothing\n"
     "changed; the message names the file, offset, feed and seq); 2 bad\n"
@@ -72,6 +83,52 @@ static const char *hint(int code)
     }
 }
 
+/* A reply bundle (PROTOCOL §9.1) is JSON lines; a bundle starts with
+ * FORMAT §3's magic. */
+static int is_reply(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    int c = f != NULL ? fgetc(f) : EOF;
+    if (f != NULL)
+        fclose(f);
+    return c == '{';
+}
+
+static int import_reply(cli_station *s, const char *path)
+{
+    swlog_error e = {0};
+    reply_stats st;
+    char name[sizeof s->hub_url];
+    /* The sync state is kept per hub URL, as the sync client names it. */
+    snprintf(name, sizeof name, "%s", s->hub_url);
+    size_t n = strlen(name);
+    while (n > 8 && name[n - 1] == '/')
+        name[--n] = '\0';
+    if (!s->has_pk)
+        return cli_fail("import-bundle", CLI_EFAIL, "%s", s->key_problem);
+    if (reply_import(replica_db(s->r), name, s->hub_key, s->log_path, s->pk,
+                     path, &st, &e) != SWLOG_OK) {
+        /* Receipt checks return the sync client's codes (client_codes.h). */
+        fprintf(stderr, "swsync-agent import-bundle: %s (%s)\n  nothing "
+                        "stored; ask the county office for the reply "
+                        "again\n", e.msg[0] ? e.msg : "failed",
+                client_code_name(e.code));
+        return CLI_EFAIL;
+    }
+    printf("reply of hub %02x%02x%02x%02x…: %" PRIu64 " frame%s receipted "
+           "(%" PRIu64 " new at the hub, %" PRIu64 " already held), %"
+           PRIu64 " refused; acknowledged up to seq %" PRIu64 "\n",
+           st.hub[0], st.hub[1], st.hub[2], st.hub[3], st.receipted,
+           st.receipted == 1 ? "" : "s", st.accepted, st.duplicate,
+           st.refused, st.acked_seq);
+    if (st.refused > 0)
+        fprintf(stderr, "swsync-agent import-bundle: the hub refused %"
+                PRIu64 " frame%s: the county office must look at it "
+                "(swsync-agent status shows the hub's reason)\n",
+                st.refused, st.refused == 1 ? "" : "s");
+    return st.refused > 0 ? CLI_EFAIL : CLI_OK;
+}
+
 int cmd_import_bundle(int argc, char **argv)
 {
     if (cli_want_help(argc, argv, usage))
@@ -94,6 +151,10 @@ int cmd_import_bundle(int argc, char **argv)
     uint8_t hub[SWLOG_PUBKEY_BYTES];
     char inbox[CLI_PATH_MAX];
     rc = CLI_EFAIL;
+    if (is_reply(pos[0])) {
+        rc = import_reply(&s, pos[0]);
+        goto done;
+    }
     if (s.hub_key[0] == '\0' || unhex(s.hub_key, hub, sizeof hub) != 0) {
         cli_fail("import-bundle", CLI_EFAIL,
                  "station.conf has no valid hub_key: set hub_key = <the "

@@ -12,6 +12,7 @@
 
 #include "author_cmd.h"
 #include "hub.h"
+#include "import_bundle.h"
 #include "replica.h"
 #include "hub_config.h"
 #include "hub_http.h"
@@ -31,6 +32,7 @@ static const char usage[] =
     "                  COLUMN=VALUE...\n"
     "       swsync-hub transfer --config HUB.CONF [--operator NAME] CASE_ID\n"
     "                  --to UNIT_CODE\n"
+    "       swsync-hub import-bundle --config HUB.CONF FILE --reply OUT\n"
     "\n"
     "Serve the swsync sync protocol (spec/PROTOCOL.md) over HTTPS: verify\n"
     "pushed frames, store them verbatim in the data folder, merge them into\n"
@@ -222,6 +224,8 @@ int main(int argc, char **argv)
             }
         return author_cmd_main(argc, argv);
     }
+    if (argc > 1 && strcmp(argv[1], "import-bundle") == 0)
+        return import_bundle_main(argc - 1, argv + 1);
     if (argc > 1 && (strcmp(argv[1], "relay") == 0 ||
                      strcmp(argv[1], "ledger") == 0 ||
                      strcmp(argv[1], "content-hash") == 0)) {
