@@ -2,7 +2,11 @@
 # The demo (`./run demo`, tools/demo/swsync-demo.sh) run non-interactively
 # in a temporary folder: it must exit 0, its summary must show every record
 # made at the province (269 rows: 3 stations x 88 of their own + the 5
-# shared units), frames at both hubs, verify and audit ok and the county's
+# shared units), frames at both hubs, the down step's transfer and
+# concurrent edit checked by the demo itself (it fails when station 2 lacks
+# the transferred case, station 1 misses its new owner, or the conflict is
+# not recorded with one winner at station 1 and the county), verify and
+# audit ok and the county's
 # station page, which must answer while the hubs run (--keep); then the
 # hubs it left are stopped with the stop.sh it wrote.
 # $1 = build directory, $2 = source directory.
@@ -37,6 +41,8 @@ made=$(get "records made")
     fail "not the same records at the province"
 [ "$(get "frames at county")" -ge 3 ] || fail "frames at county"
 [ "$(get "frames at province")" -ge 4 ] || fail "frames at province"
+[ "$(get transfer)" = ok ] || fail "transfer: $(get transfer)"
+[ "$(get "concurrent edit")" = ok ] || fail "concurrent edit: $(get "concurrent edit")"
 [ "$(get verify)" = ok ] || fail "verify: $(get verify)"
 [ "$(get audit)" = ok ] || fail "audit: $(get audit)"
 page=$(get "county station page")

@@ -156,15 +156,88 @@ sync_up() {
 }
 
 # ---- 5. down: the county's changes reach the stations ---------------------
-# DEMO HOOK (down step). Pulls, county-authored changes and case transfer
-# come with the `pull` branch. Wire them in here, and only here: e.g. the
-# county transfers one case of station 1 to station 2 while station 1 edits
-# it (a concurrent edit), then every station runs `swsync-agent sync`
-# (push and pull) and the step checks station 2 holds the case and the
-# conflict was resolved by MERGE.md. Anything the step adds to a replica
-# is counted by count_records below, as long as it reaches the province.
+# County staff author changes through the county hub (PROTOCOL §10): the
+# hub signs them in its own feed, addressed to the station owning the rows,
+# and the stations pull them with `swsync-agent sync`. Authoring needs the
+# hub's data folder to itself, so the county hub is stopped for it and
+# started again on the same port. Two things happen:
+# - a transfer: case B of station 1 moves to station 2 (the case, its
+#   client and child rows; station 1 learns the new owner once);
+# - a concurrent edit: station 1 and the county both change the
+#   risk_level of case A, neither having seen the other's edit. Both
+#   replicas pick the same winner (MERGE §3) and record the conflict for
+#   review (MERGE §5).
+sqlv() { sqlite3 -readonly "$1" "$2" 2>/dev/null; }
 sync_down() {
-    say "down: (county-authored changes, transfer and pulls: not built yet)"
+    say "down: the county transfers a case and edits another while station 1 edits it too"
+    local u1 case_a case_b out n
+    u1=$(sqlv st1/replica.db "SELECT id FROM org_units WHERE unit_code = '${UNIT[1]}'")
+    case_a=$(sqlv st1/replica.db "SELECT id FROM cases WHERE owner_unit_id = '$u1' AND stage <> 'closed' ORDER BY id LIMIT 1")
+    case_b=$(sqlv st1/replica.db "SELECT id FROM cases WHERE owner_unit_id = '$u1' AND id <> '$case_a' ORDER BY id LIMIT 1")
+    [ -n "$case_a" ] && [ -n "$case_b" ] || tiers_die "station 1 has no two cases to work with"
+    # Station 1 and the county each set a level case A does not have yet
+    # (an update to the same value is no change and is not captured).
+    local cur v v_st="" v_cty=""
+    cur=$(sqlv st1/replica.db "SELECT risk_level FROM cases WHERE id = '$case_a'")
+    for v in general key high; do
+        [ "$v" = "$cur" ] && continue
+        if [ -z "$v_st" ]; then v_st=$v; else v_cty=$v; fi
+    done
+    # Station 1 edits case A; it does not sync yet.
+    out=$("$TIERS_AGENT" --dir st1 change cases "$case_a" risk_level="$v_st" --operator demo-worker 2>&1) ||
+        { echo "$out" >&2; tiers_die "station 1: change of case A refused"; }
+    echo "station 1: case A risk level changed locally (not synced yet)"
+    tiers_stop "$COUNTY_PID"
+    sed -i "s/^port = .*/port = $COUNTY_PORT/" county.conf
+    out=$("$TIERS_HUB" change --config county.conf --operator demo-county \
+        cases "$case_a" risk_level="$v_cty" 2>&1) ||
+        { echo "$out" >&2; tiers_die "county: change of case A refused"; }
+    echo "county: case A risk level changed (signed in the county's feed, for station 1)"
+    out=$("$TIERS_HUB" transfer --config county.conf --operator demo-county \
+        "$case_b" --to "${UNIT[2]}" 2>&1) ||
+        { echo "$out" >&2; tiers_die "county: transfer of case B refused"; }
+    echo "county: case B transferred from station 1 to station 2"
+    tiers_hub county
+    COUNTY_PID=$HUB_PID
+    [ "$HUB_PORT" = "$COUNTY_PORT" ] || tiers_die "the county hub came back on port $HUB_PORT, not $COUNTY_PORT"
+    for n in 1 2 3; do
+        out=$("$TIERS_AGENT" --dir "st$n" sync --seal 2>&1) || {
+            echo "$out" >&2
+            tiers_die "station $n: sync (push and pull) failed"
+        }
+        echo "station $n: $(grep -m1 -i 'pull' <<<"$out" || tail -n 1 <<<"$out")"
+    done
+    local u2 own2 own1 cf_st cf_hub w_st w_hub
+    u2=$(sqlv st2/replica.db "SELECT id FROM org_units WHERE unit_code = '${UNIT[2]}'")
+    own2=$(sqlv st2/replica.db "SELECT owner_unit_id FROM cases WHERE id = '$case_b'")
+    own1=$(sqlv st1/replica.db "SELECT owner_unit_id FROM cases WHERE id = '$case_b'")
+    [ "$own2" = "$u2" ] || tiers_die "station 2 does not hold the transferred case"
+    [ "$own1" = "$u2" ] || tiers_die "station 1 did not learn the case's new owner"
+    TRANSFER_RESULT=ok
+    echo "transfer: station 2 holds case B with its client; station 1 sees station 2 as its owner"
+    cf_st=$(sqlv st1/replica.db "SELECT count(*) FROM _sw_conflicts WHERE tbl = 'cases' AND row_id = '$case_a' AND col = 'risk_level'")
+    cf_hub=$(sqlv cdata/replica.db "SELECT count(*) FROM _sw_conflicts WHERE tbl = 'cases' AND row_id = '$case_a' AND col = 'risk_level'")
+    w_st=$(sqlv st1/replica.db "SELECT risk_level FROM cases WHERE id = '$case_a'")
+    w_hub=$(sqlv cdata/replica.db "SELECT risk_level FROM cases WHERE id = '$case_a'")
+    [ "${cf_st:-0}" -ge 1 ] && [ "${cf_hub:-0}" -ge 1 ] ||
+        tiers_die "the concurrent edit was not recorded as a conflict (station $cf_st, county $cf_hub)"
+    [ "$w_st" = "$w_hub" ] || tiers_die "station 1 and the county picked different winners"
+    CASE_A=$case_a W_A=$w_hub
+    echo "concurrent edit: one conflict recorded at station 1 and at the county, the same winner at both"
+}
+
+# province_view: after the relay, the province holds the same winner and
+# the same conflict (it merged the same change-sets: MERGE "Convergence").
+province_view() {
+    local cf w
+    cf=$(sqlv pdata/replica.db "SELECT count(*) FROM _sw_conflicts WHERE tbl = 'cases' AND row_id = '$CASE_A' AND col = 'risk_level'")
+    w=$(sqlv pdata/replica.db "SELECT risk_level FROM cases WHERE id = '$CASE_A'")
+    if [ "${cf:-0}" -ge 1 ] && [ "$w" = "$W_A" ]; then
+        CONFLICT_RESULT=ok
+        echo "province: the same conflict and the same winner for case A"
+    else
+        echo "province: conflict $cf, winner differs or missing" >&2
+    fi
 }
 
 # own_head: frames in the county's own feed file (its certificates and
@@ -261,6 +334,8 @@ summary() {
         echo "records made and at province: $both"
         echo "frames at county: $(frames_of cdata)"
         echo "frames at province: $(frames_of pdata)"
+        echo "transfer: ${TRANSFER_RESULT:-failed}"
+        echo "concurrent edit: ${CONFLICT_RESULT:-failed}"
         echo "verify: $VERIFY_RESULT"
         echo "audit: $AUDIT_RESULT"
         echo "county station page: $STATION_PAGE"
@@ -269,7 +344,8 @@ summary() {
     cat summary.txt
     OK=0
     [ "$made" = "$prov" ] && [ "$made" = "$both" ] && [ "$made" -gt 0 ] &&
-        [ "$VERIFY_RESULT" = ok ] && [ "$AUDIT_RESULT" = ok ] || OK=1
+        [ "$VERIFY_RESULT" = ok ] && [ "$AUDIT_RESULT" = ok ] &&
+        [ "${TRANSFER_RESULT:-}" = ok ] && [ "${CONFLICT_RESULT:-}" = ok ] || OK=1
 }
 
 keep_or_stop() {
@@ -299,6 +375,7 @@ fill_stations
 sync_up
 sync_down
 wait_relay
+province_view
 audit
 summary
 keep_or_stop
