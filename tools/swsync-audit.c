@@ -13,12 +13,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "audit_forks.h"
 #include "audit_hub.h"
 #include "audit_keys.h"
 #include "audit_report.h"
 #include "audit_trace.h"
 #include "feedmap.h"
 #include "fmt.h"
+#include "peek.h"
 #include "verify_loop.h"
 
 static const char usage[] =
@@ -85,7 +87,7 @@ typedef struct audit {
     audit_keys *ks;
     audit_report rep;
     feedmap *feeds;
-    fork_index *forks;
+    audit_forks *forks;
     audit_ledger ledger;
     int in_ledger;
     audit_trace *trace;
@@ -221,6 +223,12 @@ static void key_pass(audit *a)
         size_t len;
         uint64_t off;
         while (swlog_log_next(log, &body, &len, &off, NULL) == 1) {
+            peek_header h;
+            if (peek_frame(body, len, &h) &&
+                audit_forks_scan(a->forks, i, &h, off) != SWLOG_OK) {
+                a->failed = 1;
+                break;
+            }
             if (len < 1 || !key_type(body[0]))
                 continue;
             swlog_frame f;
@@ -343,6 +351,9 @@ static int on_frame(void *ctx, const verify_frame *vf)
         !(vf->peek.type == SWLOG_TYPE_CHECKPOINT &&
           memcmp(vf->peek.signer, a->ledger.hub, SWLOG_PUBKEY_BYTES) == 0))
         audit_ledger_leaf(&a->ledger, vf->peek.id);
+    if (vf->code != SWLOG_OK && vf->has_header)
+        audit_forks_bad(a->forks, vf->peek.signer, vf->peek.seq, a->cur,
+                        vf->offset);
     fstate *s = NULL;
     if (vf->has_header && (s = feed_state(a, vf->peek.signer)) != NULL) {
         s->was_bad = s->last_bad;
@@ -444,16 +455,48 @@ static int on_problem(void *ctx, const verify_problem *p)
     return 0;
 }
 
+static int frame_check(void *ctx, const swlog_frame *f, uint64_t offset)
+{
+    audit *a = ctx;
+    return audit_forks_frame(a->forks, f, a->cur, offset);
+}
+
 /* Ledgers first: a frame is judged where it is first read, and in a
  * ledger that reading knows when a hub first checkpointed it. */
+static uint32_t frame_order(const audit *a, uint32_t k)
+{
+    return k % a->nfiles;
+}
+
+static int in_order(const audit *a, uint32_t k)
+{
+    return (k < a->nfiles) == (a->is_ledger[k % a->nfiles] != 0);
+}
+
+/* The frame pass order (ledgers first) as a rank per file, for the fork
+ * segments: a frame is a copy when a segment read before it holds it. */
+static int seal_forks(audit *a)
+{
+    uint32_t *rank = calloc(a->nfiles + 1, sizeof *rank);
+    if (rank == NULL)
+        return SWLOG_ENOMEM;
+    uint32_t r = 0;
+    for (uint32_t k = 0; k < 2 * a->nfiles; k++)
+        if (in_order(a, k))
+            rank[frame_order(a, k)] = r++;
+    int rc = audit_forks_seal(a->forks, rank, a->nfiles);
+    free(rank);
+    return rc;
+}
+
 static void frame_pass(audit *a)
 {
     verify_loop_cb cb = {a, NULL, on_frame, on_problem};
     for (uint32_t k = 0; k < 2 * a->nfiles && !a->failed; k++) {
-        uint32_t i = k % a->nfiles;
-        if ((k < a->nfiles) != (a->is_ledger[i] != 0))
+        if (!in_order(a, k))
             continue;
-        verify_loop_opts o = {0, 0, a->forks, 1, i};
+        uint32_t i = frame_order(a, k);
+        verify_loop_opts o = {0, 0, NULL, 0, i, frame_check, a};
         verify_stats st;
         a->cur = i;
         a->in_ledger = 0;
@@ -471,6 +514,66 @@ static void frame_pass(audit *a)
         if (a->in_ledger)
             audit_ledger_end(&a->ledger);
         a->in_ledger = 0;
+    }
+}
+
+/* ---- forks between copies (SECURITY §8.1, §8.2) ----------------------- */
+
+/* At most this many forks are located at their first seq by reading their
+ * two copies again; the others are reported at the seq where they showed. */
+#define LOCATE_MAX 100
+
+static void fork_findings(audit *a)
+{
+    size_t n;
+    uint64_t more;
+    audit_fork *fk = audit_forks_list(a->forks, &n, &more);
+    for (size_t k = 0; k < n; k++) {
+        int located = k < LOCATE_MAX &&
+                      audit_forks_locate(a->forks, k, a->files) == SWLOG_OK;
+        audit_fork *f = &fk[k];
+        audit_finding g;
+        memset(&g, 0, sizeof g);
+        g.kind = AUDIT_K_FORK;
+        g.code = SWLOG_EFORK;
+        g.file = f->file_b;
+        g.offset = f->off_b;
+        g.has_feed = 1;
+        memcpy(g.feed, f->feed, SWLOG_PUBKEY_BYTES);
+        g.seq_lo = f->seq_lo;
+        g.seq_hi = f->seq_hi;
+        g.frames = f->seq_hi - f->seq_lo + 1;
+        g.has_ref = 1;
+        g.ref_label = "the other frame";
+        g.ref_file = f->file_a;
+        g.ref_offset = f->off_a;
+        g.has_ref_feed = 1;
+        memcpy(g.ref_feed, f->feed, SWLOG_PUBKEY_BYTES);
+        g.ref_seq = f->seq_lo;
+        char ia[17], ib[17];
+        swlog_hex(f->id_b, 8, ib);
+        swlog_hex(f->id_a, 8, ia);
+        snprintf(g.msg, sizeof g.msg,
+                 "the key signed two different frames with the same number "
+                 "(frame %s… here, frame %s… in the other file%s)",
+                 ib, ia,
+                 located ? "; the two copies agree before this seq and "
+                           "differ up to the last seq both hold"
+                         : "; not located further: the copies differ at "
+                           "this seq or before");
+        audit_report_add(&a->rep, &g);
+    }
+    if (more > 0) {
+        audit_finding g;
+        memset(&g, 0, sizeof g);
+        g.kind = AUDIT_K_FORK;
+        g.code = SWLOG_EFORK;
+        g.file = UINT32_MAX;
+        snprintf(g.msg, sizeof g.msg,
+                 "%" PRIu64 " more forks between copies of feeds were found "
+                 "and not described (at most %u are)",
+                 more, (unsigned)AUDIT_FORKS_MAX);
+        audit_report_add(&a->rep, &g);
     }
 }
 
@@ -692,7 +795,7 @@ int main(int argc, char **argv)
     }
     a.ks = audit_keys_new(root);
     a.feeds = feedmap_new(sizeof(fstate));
-    a.forks = fork_index_new();
+    a.forks = audit_forks_new();
     if (trace)
         a.trace = audit_trace_new(row, values);
     if (a.ks == NULL || a.feeds == NULL || a.forks == NULL ||
@@ -704,6 +807,8 @@ int main(int argc, char **argv)
         key_pass(&a);
     if (!a.failed && audit_keys_seal(a.ks) != SWLOG_OK)
         a.failed = 1;
+    if (!a.failed && seal_forks(&a) != SWLOG_OK)
+        a.failed = 1;
     if (!a.failed)
         frame_pass(&a);
     if (a.failed) {
@@ -711,6 +816,7 @@ int main(int argc, char **argv)
         rc = 2;
         goto done;
     }
+    fork_findings(&a);
     hub_checks(&a);
     a.rep.s.files = a.nfiles;
     a.rep.s.feeds = feedmap_count(a.feeds);
@@ -752,7 +858,7 @@ int main(int argc, char **argv)
     }
 done:
     audit_trace_free(a.trace);
-    fork_index_free(a.forks);
+    audit_forks_free(a.forks);
     feedmap_free(a.feeds);
     audit_keys_free(a.ks);
     audit_report_clear(&a.rep);
