@@ -78,6 +78,8 @@ scenario expired-cert "expired"
 scenario after-rotation "after_rotation"
 scenario replayed-bundle ""
 scenario backup-fork "fork"
+scenario fork-short "fork"
+scenario fork-in-file "fork"
 scenario backdated "revoked"
 
 # The details a reader needs: codes, feeds' seq ranges, evidence.
@@ -100,7 +102,20 @@ case "$(field backup-fork fork file) $(field backup-fork fork evidence.file)" in
 *stations/s-006.log*county/ledger.log* | *county/ledger.log*stations/s-006.log*) ;;
 *) fail "backup-fork: evidence does not name both files" ;;
 esac
-[ "$(field backup-fork fork seq)" = 6 ] || fail "backup-fork: not from seq 6"
+[ "$(field backup-fork fork seq)-$(field backup-fork fork seq_last)" = 6-8 ] ||
+    fail "backup-fork: range not 6-8"
+# The station's copy ends at 7, the hubs' at 8: compared at 7, located at 6.
+[ "$(field fork-short fork seq)-$(field fork-short fork seq_last)" = 6-7 ] ||
+    fail "fork-short: range not 6-7"
+case "$(field fork-short fork file) $(field fork-short fork evidence.file)" in
+*stations/s-006.log*county/ledger.log*) ;;
+*) fail "fork-short: evidence does not name both files" ;;
+esac
+[ "$(field fork-in-file fork seq)" = 6 ] || fail "fork-in-file: not seq 6"
+case "$(field fork-in-file fork file)" in
+*bundle-fork.log) ;;
+*) fail "fork-in-file: not in the bundle" ;;
+esac
 case "$(field wrong-issuer wrong_issuer evidence.file)" in
 *province/ledger.log) ;;
 *) fail "wrong-issuer: the province's certificate is not the evidence" ;;

@@ -11,7 +11,9 @@
  * certificates) instead of the ledgers. SCENARIO is one of: clean,
  * byte-changed, frame-removed, frames-swapped, hub-altered,
  * cp-drops-receipted, cp-inconsistent, wrong-issuer, after-revocation,
- * expired-cert, after-rotation, replayed-bundle, backup-fork, backdated
+ * expired-cert, after-rotation, replayed-bundle, backup-fork, fork-short
+ * (the restored station's copy ends below the hubs'), fork-in-file (a
+ * bundle holding two frames 6 of station 2), backdated
  * (station 3 revoked as compromised from a time its round-5 frame claims
  * to precede but which the county's checkpoint of it follows). The trace row
  * 00000000-0000-7000-8000-00000000abcd gets a concurrent edit (stations 1
@@ -473,15 +475,30 @@ int main(int argc, char **argv)
         s1->b[3] = s1->b[4], s1->len[3] = s1->len[4];
         s1->b[4] = t, s1->len[4] = l;
     }
-    if (is("backup-fork")) {
+    if (is("backup-fork") || is("fork-short")) {
+        /* fork-short: the restored station signs two frames only, so its
+         * copy ends below the hubs' copies. */
         key *k = &st[6];
         for (size_t i = 5; i < sf[6].n; i++)
             free(sf[6].b[i]);
         sf[6].n = 5;
         frame_id(sf[6].b[4], sf[6].len[4], k->head.prev);
         k->head.seq = 6;
-        for (unsigned r = 6; r <= nc; r++)
+        for (unsigned r = 6; r <= (is("fork-short") ? 7 : nc); r++)
             changeset(k, 6, r, nr, "restored", trace_hlc, cs, &sf[6]);
+    }
+    if (is("fork-in-file")) {
+        /* A bundle of station 2's frames 1..6, then another frame 6. */
+        frames fb = {0};
+        key k2 = st[2];
+        for (size_t i = 0; i < 6; i++)
+            push(&fb, sf[2].b[i], sf[2].len[i]);
+        frame_id(sf[2].b[4], sf[2].len[4], k2.head.prev);
+        k2.head.seq = 6;
+        changeset(&k2, 2, 6, nr, "restored", trace_hlc, cs, &fb);
+        snprintf(path, sizeof path, "%s/bundle-fork.log", dir);
+        write_log(path, &fb);
+        frames_free(&fb);
     }
     swlog_cs_free(cs);
 
