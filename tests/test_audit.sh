@@ -81,6 +81,8 @@ scenario backup-fork "fork"
 scenario fork-short "fork"
 scenario fork-in-file "fork"
 scenario backdated "revoked"
+scenario unit-mismatch "unit_code"
+scenario cert-unit "unit_code"
 
 # The details a reader needs: codes, feeds' seq ranges, evidence.
 [ "$(field byte-changed altered code)" = SWLOG_EHASH ] ||
@@ -122,6 +124,15 @@ case "$(field wrong-issuer wrong_issuer evidence.file)" in
 esac
 [ "$(field cp-drops-receipted receipt_dropped seq)" = 14 ] ||
     fail "cp-drops-receipted: not the county's checkpoint seq 14"
+
+# Unit codes: the station's records from round 3, named by table, column
+# and row, never by value; the county's certificate of station 3.
+[ "$(field unit-mismatch unit_code seq)" = 3 ] || fail "unit-mismatch: not seq 3"
+grep '"kind":"unit_code"' "$T/unit-mismatch.json" | grep -q 'cases.*case_no' ||
+    fail "unit-mismatch: table and column not named"
+grep -q '4401-05-2026' "$T/unit-mismatch.json" && fail "unit-mismatch: value shown"
+grep '"kind":"unit_code"' "$T/cert-unit.json" | grep -q '4402-03.*4401' ||
+    fail "cert-unit: the two unit codes not named"
 
 # The ledger's hub named explicitly: the same finding; another key named:
 # none of its checkpoints, nothing compared.

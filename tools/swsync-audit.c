@@ -75,6 +75,7 @@ typedef struct fstate {
     uint32_t file;  /* file of the last frame of this feed, + 1 */
     uint8_t last_bad, was_bad;
     int32_t prob, trust; /* finding indexes + 1; 0 none */
+    int32_t unit;        /* the unit-code finding of this feed here */
 } fstate;
 
 typedef struct audit {
@@ -91,6 +92,7 @@ typedef struct audit {
     audit_ledger ledger;
     int in_ledger;
     audit_trace *trace;
+    swlog_reader rd; /* for the unit-code check of records */
     int failed; /* out of memory */
 } audit;
 
@@ -257,6 +259,7 @@ static fstate *feed_state(audit *a, const uint8_t *feed)
         s->file = a->cur + 1;
         s->last_bad = s->was_bad = 0;
         s->prob = 0;
+        s->unit = 0;
     }
     return s;
 }
@@ -277,6 +280,96 @@ _Static_assert(AUDIT_K_NOT_HUB - AUDIT_K_NO_CERT ==
 static int trust_kind(int trust)
 {
     return AUDIT_K_NO_CERT - 1 + trust; /* same order, see the enums */
+}
+
+/* ---- unit codes (SECURITY §1.1 convention, SCHEMA §2 item 4) ---------- */
+
+static void unit_finding(audit *a, const verify_frame *vf, fstate *s,
+                         const char *msg)
+{
+    const swlog_frame *f = vf->frame;
+    if (s != NULL && s->unit != 0) {
+        extend(&a->rep.f[s->unit - 1], f->seq);
+        return;
+    }
+    audit_finding g;
+    memset(&g, 0, sizeof g);
+    g.kind = AUDIT_K_UNIT_CODE;
+    g.file = a->cur;
+    g.offset = vf->offset;
+    g.has_feed = 1;
+    memcpy(g.feed, f->signer, SWLOG_PUBKEY_BYTES);
+    g.seq_lo = g.seq_hi = f->seq;
+    g.frames = 1;
+    snprintf(g.msg, sizeof g.msg, "%s", msg);
+    if (audit_report_add(&a->rep, &g) != NULL && s != NULL)
+        s->unit = (int32_t)a->rep.n;
+}
+
+/* A display number (SCHEMA §2 item 4) is "<unit_code>-...". */
+static int is_display(const swlog_column *c)
+{
+    return (c->name_len == 7 && memcmp(c->name, "case_no", 7) == 0) ||
+           (c->name_len == 8 && memcmp(c->name, "proof_no", 8) == 0);
+}
+
+/* A trusted frame whose signer's certificate names unit: a certificate it
+ * issues must give a unit code that starts with unit; a station's records
+ * must carry display numbers that start with "unit-". Values are never
+ * quoted: they are personal data (table, column and row id are named). */
+static void unit_check(audit *a, const verify_frame *vf, fstate *s,
+                       const audit_verdict *v)
+{
+    const swlog_frame *f = vf->frame;
+    size_t ul = strlen(v->unit);
+    char msg[320];
+    if (ul == 0)
+        return;
+    if (f->type == SWLOG_TYPE_CERT) {
+        /* Only certificates the role rules allow: the others are void and
+         * reported as wrong_issuer at their subject's frames. */
+        uint8_t r = f->u.cert.role;
+        int allowed = (v->role == SWLOG_ROLE_ROOT &&
+                       (r == SWLOG_ROLE_PROVINCE || r == SWLOG_ROLE_COUNTY)) ||
+                      (v->role == SWLOG_ROLE_COUNTY && r == SWLOG_ROLE_STATION);
+        if (allowed && strncmp(f->u.cert.unit, v->unit, ul) != 0) {
+            snprintf(msg, sizeof msg,
+                     "this certificate gives its subject unit code %s, which "
+                     "does not start with the issuer's unit code %s "
+                     "(SECURITY §1.1)",
+                     f->u.cert.unit, v->unit);
+            unit_finding(a, vf, s, msg);
+        }
+        return;
+    }
+    if (f->type != SWLOG_TYPE_CHANGESET || v->role != SWLOG_ROLE_STATION)
+        return;
+    swlog_record rec;
+    swlog_column col;
+    if (swlog_reader_init(&a->rd, f, NULL) != SWLOG_OK)
+        return;
+    while (swlog_reader_next(&a->rd, &rec, NULL) == 1) {
+        if (rec.kind != SWLOG_UPSERT)
+            continue;
+        while (swlog_reader_value(&a->rd, &col, NULL) == 1) {
+            if (!is_display(&col))
+                continue;
+            const swlog_value *x = &col.value;
+            if (x->type == SWLOG_TEXT && x->len > ul &&
+                memcmp(x->p, v->unit, ul) == 0 && x->p[ul] == '-')
+                continue;
+            char row[37];
+            swlog_uuid_format(rec.row_id, row);
+            snprintf(msg, sizeof msg,
+                     "a record of table %.*s (row %s) has a %.*s that does "
+                     "not start with %s-, the unit code in this station's "
+                     "certificate (SCHEMA §2 item 4; the value is not shown)",
+                     (int)rec.table_len, (const char *)rec.table, row,
+                     (int)col.name_len, (const char *)col.name, v->unit);
+            unit_finding(a, vf, s, msg);
+            return; /* one per frame; the finding's seq range grows */
+        }
+    }
 }
 
 static void judge(audit *a, const verify_frame *vf, fstate *s)
@@ -304,6 +397,7 @@ static void judge(audit *a, const verify_frame *vf, fstate *s)
     }
     if (v.trust == AUDIT_TRUST_OK) {
         a->rep.s.trusted_frames++;
+        unit_check(a, vf, s, &v);
         return;
     }
     int kind = trust_kind(v.trust);

@@ -13,7 +13,9 @@
  * cp-drops-receipted, cp-inconsistent, wrong-issuer, after-revocation,
  * expired-cert, after-rotation, replayed-bundle, backup-fork, fork-short
  * (the restored station's copy ends below the hubs'), fork-in-file (a
- * bundle holding two frames 6 of station 2), backdated
+ * bundle holding two frames 6 of station 2), unit-mismatch (station 4
+ * numbers one case with station 5's unit code), cert-unit (the county
+ * certifies station 3 with a unit code outside its own), backdated
  * (station 3 revoked as compromised from a time its round-5 frame claims
  * to precede but which the county's checkpoint of it follows). The trace row
  * 00000000-0000-7000-8000-00000000abcd gets a concurrent edit (stations 1
@@ -42,6 +44,7 @@ typedef struct frames {
 } frames;
 
 static const char *scenario;
+static char units[MAX_STATIONS + 1][32]; /* each station's unit code */
 static int is(const char *s)
 {
     return strcmp(scenario, s) == 0;
@@ -202,6 +205,18 @@ static void changeset(key *k, unsigned s, unsigned r, unsigned records,
         }
         if (swlog_cs_upsert(cs, "cases", row, hlc, &err))
             die("upsert", &err);
+        /* SCHEMA §2 item 4: <unit_code>-<YYYY>-<device_tag>-<seq4>; in
+         * unit-mismatch, station 4 numbers one case as another unit's. */
+        char case_no[64];
+        snprintf(case_no, sizeof case_no, "%s-2026-d1-%04u",
+                 is("unit-mismatch") && s == 4 && r == 3 && i == 0
+                     ? "4401-05"
+                     : units[s],
+                 (r * 100 + i) % 10000);
+        swlog_value v0 = {SWLOG_TEXT, 0, 0, (const uint8_t *)case_no,
+                          strlen(case_no)};
+        if (swlog_cs_value(cs, "case_no", 0, &v0, &err))
+            die("value", &err);
         char name[32], note[32];
         snprintf(name, sizeof name, "person %u-%u-%u", s, r, i);
         snprintf(note, sizeof note, "note %u", r * 7 + i);
@@ -342,8 +357,10 @@ int main(int argc, char **argv)
     cert(&root, &prov, SWLOG_ROLE_PROVINCE, "4400", until, &rootf);
     cert(&root, &county, SWLOG_ROLE_COUNTY, "4401", until, &rootf);
     for (unsigned s = 1; s <= ns; s++) {
-        char unit[32];
-        snprintf(unit, sizeof unit, "4401-%02u", s);
+        char *unit = units[s];
+        snprintf(units[s], sizeof units[s], "4401-%02u", s);
+        if (is("cert-unit") && s == 3) /* outside the county's 4401 */
+            snprintf(units[s], sizeof units[s], "4402-%02u", s);
         uint64_t u = until;
         if (is("expired-cert") && s == 4)
             u = BASE_MS + 6 * 60000; /* frames from round 6 on */

@@ -20,6 +20,7 @@ typedef struct kframe {
     uint8_t type;
     uint8_t signer[SWLOG_PUBKEY_BYTES], subject[SWLOG_PUBKEY_BYTES];
     uint8_t role, reason;
+    char unit[SWLOG_MAX_UNIT + 1]; /* cert: the subject's unit code */
     uint64_t seq, hlc;
     uint64_t a, b; /* cert: valid_from, valid_until; rev: from_seq, time */
     audit_place at;
@@ -121,6 +122,8 @@ int audit_keys_add(audit_keys *ks, const swlog_frame *f, audit_place at)
     if (f->type == SWLOG_TYPE_CERT) {
         memcpy(k->subject, f->u.cert.subject, SWLOG_PUBKEY_BYTES);
         k->role = f->u.cert.role;
+        memcpy(k->unit, f->u.cert.unit, sizeof k->unit);
+        k->unit[SWLOG_MAX_UNIT] = '\0';
         k->a = f->u.cert.valid_from;
         k->b = f->u.cert.valid_until;
     } else if (f->type == SWLOG_TYPE_ROTATION) {
@@ -363,6 +366,7 @@ static int eval_cert(audit_keys *ks, kframe *c, const uint8_t *key,
     }
     v->trust = AUDIT_TRUST_OK;
     v->role = c->role;
+    memcpy(v->unit, c->unit, sizeof v->unit);
     v->has_ref = 0;
     v->why[0] = '\0';
     return 1;
@@ -467,6 +471,7 @@ static void check(audit_keys *ks, const uint8_t *signer, uint64_t seq,
             }
             v->trust = AUDIT_TRUST_OK;
             v->role = SWLOG_ROLE_ROOT;
+            memcpy(v->unit, c->unit, sizeof v->unit);
             return;
         }
         set(v, AUDIT_TRUST_NO_CERT, NULL,

@@ -36,6 +36,8 @@ enum audit_trust {
 typedef struct audit_verdict {
     int trust;            /* enum audit_trust */
     uint8_t role;         /* the signer's role when trusted */
+    char unit[SWLOG_MAX_UNIT + 1]; /* its certificate's unit code, when
+                                    * trusted ("" when unknown) */
     int has_ref;          /* the key frame responsible */
     audit_place ref;
     uint8_t ref_signer[SWLOG_PUBKEY_BYTES];

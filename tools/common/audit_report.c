@@ -25,6 +25,7 @@ static const struct {
     [AUDIT_K_NOT_HUB] = {"checkpoint_signer", "Checkpoint signed by a key that is not a hub's"},
     [AUDIT_K_RECEIPT_DROPPED] = {"receipt_dropped", "Hub history no longer holds what it receipted"},
     [AUDIT_K_CP_INCONSISTENT] = {"checkpoint_inconsistent", "Hub checkpoints that contradict each other"},
+    [AUDIT_K_UNIT_CODE] = {"unit_code", "Unit code outside the signer's own"},
     [AUDIT_K_TORN] = {"torn", "Torn tail (an interrupted write, not tampering)"},
 };
 

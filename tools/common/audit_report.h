@@ -28,6 +28,8 @@ enum audit_kind {
     AUDIT_K_RECEIPT_DROPPED, /* a checkpoint the hub's history no longer
                               * matches, while a later one does */
     AUDIT_K_CP_INCONSISTENT, /* checkpoints of one hub that disagree */
+    AUDIT_K_UNIT_CODE,       /* a unit code outside the signer's
+                              * (SECURITY §1.1, SCHEMA §2 item 4) */
     AUDIT_K_TORN,            /* warning: torn tail */
     AUDIT_K_COUNT
 };
