@@ -81,6 +81,8 @@ scenario backup-fork "fork"
 scenario fork-short "fork"
 scenario fork-in-file "fork"
 scenario backdated "revoked"
+scenario receipt-dropped "fork receipt_dropped"
+scenario receipt-bad "receipt_invalid"
 scenario unit-mismatch "unit_code"
 scenario cert-unit "unit_code"
 
@@ -124,6 +126,21 @@ case "$(field wrong-issuer wrong_issuer evidence.file)" in
 esac
 [ "$(field cp-drops-receipted receipt_dropped seq)" = 14 ] ||
     fail "cp-drops-receipted: not the county's checkpoint seq 14"
+
+# Station 1's stored receipts (stations/s-001.db): all eight proven in a
+# clean archive; the damaged proof of seq 4 named; the county's rewritten
+# history shown by the checkpoint the station holds.
+grep -q '"receipts":8,"receipts_proven":8' "$T/clean.json" ||
+    fail "clean: receipts not all proven"
+[ "$(field receipt-bad receipt_invalid seq)" = 4 ] || fail "receipt-bad: not seq 4"
+case "$(field receipt-bad receipt_invalid file)" in
+*stations/s-001.db) ;;
+*) fail "receipt-bad: not the station's replica" ;;
+esac
+case "$(field receipt-dropped receipt_dropped file) $(field receipt-dropped fork evidence.file)" in
+*stations/s-001.db*county/ledger.log) ;;
+*) fail "receipt-dropped: not the station's checkpoint against the ledger's" ;;
+esac
 
 # Unit codes: the station's records from round 3, named by table, column
 # and row, never by value; the county's certificate of station 3.

@@ -16,6 +16,7 @@
 #include "audit_forks.h"
 #include "audit_hub.h"
 #include "audit_keys.h"
+#include "audit_receipts.h"
 #include "audit_report.h"
 #include "audit_trace.h"
 #include "feedmap.h"
@@ -82,6 +83,8 @@ typedef struct audit {
     const char **files;
     uint32_t nfiles;
     uint8_t *is_ledger;
+    uint8_t *is_db; /* an SQLite file: a station replica (receipts) or a
+                     * hub's database (nothing read) */
     uint8_t (*ledger_hub)[SWLOG_PUBKEY_BYTES]; /* per file: the ledger's
                                                 * hub, given or from pass 1 */
     uint32_t cur;
@@ -106,6 +109,9 @@ static uint32_t push_file(audit *a, const char *path)
             return i;
     const char **f = realloc(a->files, (a->nfiles + 1) * sizeof *f);
     uint8_t *l = realloc(a->is_ledger, a->nfiles + 1);
+    uint8_t *db = realloc(a->is_db, a->nfiles + 1);
+    if (db != NULL)
+        a->is_db = db;
     uint8_t(*h)[SWLOG_PUBKEY_BYTES] =
         realloc(a->ledger_hub, (a->nfiles + 1) * sizeof *h);
     if (f != NULL)
@@ -115,13 +121,14 @@ static uint32_t push_file(audit *a, const char *path)
     if (h != NULL)
         a->ledger_hub = h;
     char *copy = strdup(path);
-    if (f == NULL || l == NULL || h == NULL || copy == NULL) {
+    if (f == NULL || l == NULL || h == NULL || db == NULL || copy == NULL) {
         free(copy);
         a->failed = 1;
         return UINT32_MAX;
     }
     a->files[a->nfiles] = copy;
     a->is_ledger[a->nfiles] = 0;
+    a->is_db[a->nfiles] = 0;
     memset(a->ledger_hub[a->nfiles], 0, SWLOG_PUBKEY_BYTES);
     return a->nfiles++;
 }
@@ -159,6 +166,12 @@ static void add_files(audit *a, const char *path, int top, int ledger,
         return;
     }
     if (S_ISREG(st.st_mode)) {
+        if (!ledger && audit_receipts_is_db(path)) {
+            uint32_t k = push_file(a, path);
+            if (k != UINT32_MAX)
+                a->is_db[k] = 1;
+            return;
+        }
         if (top || looks_like_log(path)) {
             uint32_t k = push_file(a, path);
             if (k != UINT32_MAX && ledger) {
@@ -215,9 +228,20 @@ static int key_type(uint8_t t)
 
 /* The type is byte 0 of every body (FORMAT §4.1): other frames are
  * skipped without decoding. Bad frames are left to the frame pass. */
+static int receipt_cp(void *ctx, const audit_rcpt_cp *cp);
+
 static void key_pass(audit *a)
 {
     for (uint32_t i = 0; i < a->nfiles && !a->failed; i++) {
+        if (a->is_db[i]) {
+            /* Checkpoints stored with receipts join the hub's others
+             * (SECURITY §8.9); unreadable databases are reported by the
+             * receipt pass. */
+            a->cur = i;
+            (void)audit_receipts_checkpoints(a->files[i], receipt_cp, a,
+                                             NULL);
+            continue;
+        }
         swlog_log *log = NULL;
         if (swlog_log_open(a->files[i], SWLOG_READ, &log, NULL) != SWLOG_OK)
             continue;
@@ -564,7 +588,8 @@ static uint32_t frame_order(const audit *a, uint32_t k)
 
 static int in_order(const audit *a, uint32_t k)
 {
-    return (k < a->nfiles) == (a->is_ledger[k % a->nfiles] != 0);
+    return (k < a->nfiles) == (a->is_ledger[k % a->nfiles] != 0) &&
+           !a->is_db[k % a->nfiles];
 }
 
 /* The frame pass order (ledgers first) as a rank per file, for the fork
@@ -671,11 +696,151 @@ static void fork_findings(audit *a)
     }
 }
 
+/* ---- receipts stored by stations (SECURITY §8.9) ----------------------- */
+
+static int receipt_cp(void *ctx, const audit_rcpt_cp *cp)
+{
+    audit *a = ctx;
+    audit_place at = {a->cur, (uint64_t)cp->row};
+    if (cp->code == SWLOG_OK &&
+        audit_keys_add_receipt(a->ks, cp->frame, at) != SWLOG_OK) {
+        a->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+typedef struct rstate {
+    audit *a;
+    int cp_bad;        /* the current checkpoint's signer is no hub */
+    char cp_why[260];
+    int64_t cp_row;
+    int32_t last;      /* the last receipt finding, index + 1 */
+    uint8_t last_feed[SWLOG_PUBKEY_BYTES];
+    int64_t last_cp;
+    int last_code;
+} rstate;
+
+static int on_receipt(void *ctx, const audit_rcpt *r, int first)
+{
+    rstate *rs = ctx;
+    audit *a = rs->a;
+    a->rep.s.receipts++;
+    if (first && r->cp != NULL && r->cp->code == SWLOG_OK) {
+        /* FORMAT §7.5: a checkpoint counts only from a certified hub key. */
+        const swlog_frame *f = r->cp->frame;
+        audit_verdict v;
+        audit_keys_check(a->ks, f->signer, f->seq, f->hlc, 0, &v);
+        rs->cp_bad = v.trust != AUDIT_TRUST_OK ||
+                     (v.role != SWLOG_ROLE_PROVINCE &&
+                      v.role != SWLOG_ROLE_COUNTY);
+        rs->cp_row = r->cp->row;
+        if (v.trust != AUDIT_TRUST_OK)
+            snprintf(rs->cp_why, sizeof rs->cp_why,
+                     "its checkpoint is signed by a key that is not "
+                     "authorised: %.199s", v.why);
+        else
+            snprintf(rs->cp_why, sizeof rs->cp_why,
+                     "its checkpoint is signed by a %s key; only hub keys "
+                     "sign checkpoints (SECURITY §1.1)",
+                     v.role == SWLOG_ROLE_ROOT ? "root" : "station");
+    } else if (first) {
+        rs->cp_bad = 0;
+    }
+    int bad = r->code != SWLOG_OK || (r->cp != NULL && rs->cp_bad);
+    if (!bad) {
+        a->rep.s.receipts_ok++;
+        return 0;
+    }
+    int64_t cprow = r->cp != NULL ? r->cp->row : -1;
+    int code = r->code != SWLOG_OK ? r->code : SWLOG_ESIG;
+    /* Receipts of one feed under one checkpoint failing alike: one
+     * finding with a seq range. */
+    if (rs->last != 0 && rs->last_cp == cprow && rs->last_code == code &&
+        memcmp(rs->last_feed, r->feed, SWLOG_PUBKEY_BYTES) == 0) {
+        extend(&a->rep.f[rs->last - 1], r->seq);
+        return 0;
+    }
+    audit_finding g;
+    memset(&g, 0, sizeof g);
+    g.kind = AUDIT_K_RECEIPT_INVALID;
+    g.code = code;
+    g.file = a->cur;
+    g.offset = (uint64_t)r->row;
+    g.has_feed = 1;
+    memcpy(g.feed, r->feed, SWLOG_PUBKEY_BYTES);
+    g.seq_lo = g.seq_hi = r->seq;
+    g.frames = 1;
+    if (r->cp != NULL) {
+        g.has_ref = 1;
+        g.ref_label = "the checkpoint stored with it";
+        g.ref_file = a->cur;
+        g.ref_offset = (uint64_t)r->cp->row;
+        g.has_ref_feed = 1;
+        memcpy(g.ref_feed, r->hub, SWLOG_PUBKEY_BYTES);
+        g.ref_seq = r->cp->frame != NULL ? r->cp->frame->seq : 0;
+    }
+    snprintf(g.msg, sizeof g.msg,
+             "the station holds a receipt from the hub for this frame that "
+             "proves nothing: %.240s",
+             r->code != SWLOG_OK ? r->why : rs->cp_why);
+    if (audit_report_add(&a->rep, &g) != NULL) {
+        rs->last = (int32_t)a->rep.n;
+        rs->last_cp = cprow;
+        rs->last_code = code;
+        memcpy(rs->last_feed, r->feed, SWLOG_PUBKEY_BYTES);
+    }
+    return 0;
+}
+
+static void receipt_pass(audit *a)
+{
+    for (uint32_t i = 0; i < a->nfiles && !a->failed; i++) {
+        if (!a->is_db[i])
+            continue;
+        rstate rs;
+        memset(&rs, 0, sizeof rs);
+        rs.a = a;
+        a->cur = i;
+        swlog_error err = {0};
+        int rc = audit_receipts_each(a->files[i], on_receipt, &rs, &err);
+        if (rc == SWLOG_OK) {
+            a->rep.s.replicas++;
+            continue;
+        }
+        if (rc == 1)
+            continue; /* a database without receipts: a hub's, say */
+        audit_finding g;
+        memset(&g, 0, sizeof g);
+        g.kind = AUDIT_K_UNREADABLE;
+        g.code = rc;
+        g.file = i;
+        snprintf(g.msg, sizeof g.msg,
+                 "the station's stored receipts could not be read: %s",
+                 err.msg);
+        a->rep.s.unreadable++;
+        audit_report_add(&a->rep, &g);
+    }
+}
+
 /* ---- hubs -------------------------------------------------------------- */
+
+/* Per hub: the last finding of each kind, index + 1, so that a run of
+ * checkpoints of one file failing alike (a station's receipts of a
+ * rewritten history) is one finding with a seq range. */
+static int32_t cp_last[AUDIT_K_COUNT];
 
 static void cp_finding(audit *a, int kind, const audit_checkpoint *cp,
                        const audit_checkpoint *ref, const char *msg)
 {
+    if (cp_last[kind] != 0) {
+        audit_finding *p = &a->rep.f[cp_last[kind] - 1];
+        if (p->file == cp->at.file && cp->seq > p->seq_hi &&
+            memcmp(p->feed, cp->hub, SWLOG_PUBKEY_BYTES) == 0) {
+            extend(p, cp->seq);
+            return;
+        }
+    }
     audit_finding g;
     memset(&g, 0, sizeof g);
     g.kind = kind;
@@ -695,7 +860,8 @@ static void cp_finding(audit *a, int kind, const audit_checkpoint *cp,
         g.ref_seq = ref->seq;
     }
     snprintf(g.msg, sizeof g.msg, "%s", msg);
-    audit_report_add(&a->rep, &g);
+    if (audit_report_add(&a->rep, &g) != NULL)
+        cp_last[kind] = (int32_t)a->rep.n;
 }
 
 /* SECURITY §8.5: per hub, in seq order. */
@@ -710,8 +876,26 @@ static void hub_checks(audit *a)
         while (j < n && memcmp(cp[j].hub, cp[i].hub, SWLOG_PUBKEY_BYTES) == 0)
             j++;
         const audit_checkpoint *matched = NULL; /* newest matching so far */
+        memset(cp_last, 0, sizeof cp_last);
         for (size_t k = i; k < j; k++) {
             const audit_checkpoint *c = &cp[k], *p = k > i ? &cp[k - 1] : NULL;
+            /* Identical copies were merged (audit_keys_seal): two left
+             * with one seq are two checkpoints signed with it. */
+            if (p != NULL && c->seq == p->seq) {
+                snprintf(msg, sizeof msg,
+                         "the hub signed two different checkpoints with seq "
+                         "%" PRIu64 " (of %" PRIu64 " and %" PRIu64
+                         " frames)%s: it forked its own feed",
+                         c->seq, p->tree_size, c->tree_size,
+                         c->receipt ? ", this one given to a station as a "
+                                      "receipt"
+                                    : "");
+                cp_finding(a, AUDIT_K_FORK, c, p, msg);
+                p = NULL; /* sizes are compared with another seq only */
+                for (size_t m = k; m-- > i && p == NULL;)
+                    if (cp[m].seq != c->seq)
+                        p = &cp[m];
+            }
             if (c->state == AUDIT_CP_MATCHES) {
                 a->rep.s.checkpoints_matched++;
                 matched = c;
@@ -896,6 +1080,7 @@ int main(int argc, char **argv)
         (trace && a.trace == NULL))
         a.failed = 1;
     audit_report_init(&a.rep, a.files, a.nfiles);
+    a.rep.is_db = a.is_db;
     a.rep.stats = stats;
     if (!a.failed)
         key_pass(&a);
@@ -905,6 +1090,8 @@ int main(int argc, char **argv)
         a.failed = 1;
     if (!a.failed)
         frame_pass(&a);
+    if (!a.failed)
+        receipt_pass(&a);
     if (a.failed) {
         fputs("swsync-audit: out of memory; nothing was concluded\n", stderr);
         rc = 2;
@@ -960,6 +1147,7 @@ done:
         free((void *)a.files[k]);
     free(a.files);
     free(a.is_ledger);
+    free(a.is_db);
     free(a.ledger_hub);
 out:
     free(paths);
