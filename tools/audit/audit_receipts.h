@@ -19,9 +19,10 @@ int audit_receipts_is_db(const char *path);
 /* A stored checkpoint row. */
 typedef struct audit_rcpt_cp {
     int64_t row;                  /* rowid in _sw_checkpoints */
-    uint8_t hub[SWLOG_PUBKEY_BYTES]; /* the hub column */
-    int code;       /* SWLOG_OK: a checkpoint frame with a valid signature,
-                     * signed by hub; else why it is not */
+    uint8_t hub[SWLOG_PUBKEY_BYTES]; /* its signer (the hub column is the
+                                      * hub's URL), when code is SWLOG_OK */
+    int code;       /* SWLOG_OK: a checkpoint frame with a valid signature;
+                     * else why it is not */
     char why[160];
     const swlog_frame *frame; /* when code is SWLOG_OK; in the callback */
 } audit_rcpt_cp;
