@@ -350,6 +350,39 @@ START_TEST(forks_bad_and_cap)
 }
 END_TEST
 
+/* One file holding a feed twice over (1..8, then another 6..8): two
+ * segments of one file, compared at their anchor 8 like copies. */
+START_TEST(forks_inside_one_file)
+{
+    audit_forks *af = audit_forks_new();
+    uint8_t feed[32] = {5};
+    peek_header p;
+    for (uint64_t s = 1; s <= 8; s++) {
+        hdr(&p, feed, 0, s, 6);
+        audit_forks_scan(af, 0, &p, s);
+    }
+    for (uint64_t s = 6; s <= 8; s++) {
+        hdr(&p, feed, 2, s, 6);
+        audit_forks_scan(af, 0, &p, 100 + s);
+    }
+    ck_assert_uint_eq(audit_forks_segments(af), 2);
+    uint32_t rank[1] = {0};
+    ck_assert_int_eq(audit_forks_seal(af, rank, 1), SWLOG_OK);
+    for (uint64_t s = 1; s <= 8; s++)
+        ck_assert_int_eq(frame_at(af, feed, 0, s, 6, 0, s), 0);
+    for (uint64_t s = 6; s <= 8; s++)
+        frame_at(af, feed, 2, s, 6, 0, 100 + s);
+    size_t n;
+    uint64_t more;
+    audit_fork *fk = audit_forks_list(af, &n, &more);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(fk[0].seq_hi, 8);
+    ck_assert_uint_eq(fk[0].anchor_a, 8);
+    ck_assert_uint_eq(fk[0].anchor_b, 108);
+    audit_forks_free(af);
+}
+END_TEST
+
 Suite *audit_suite(void)
 {
     Suite *s = suite_create("audit");
@@ -360,6 +393,7 @@ Suite *audit_suite(void)
     tcase_add_test(tc, fork_index_places);
     tcase_add_test(tc, forks_flat_memory);
     tcase_add_test(tc, forks_bad_and_cap);
+    tcase_add_test(tc, forks_inside_one_file);
     suite_add_tcase(s, tc);
     return s;
 }
