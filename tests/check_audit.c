@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "audit_forks.h"
 #include "audit_hub.h"
 #include "audit_keys.h"
 #include "fork_index.h"
@@ -237,6 +238,151 @@ START_TEST(fork_index_places)
 }
 END_TEST
 
+/* A synthetic feed for audit_forks: frame ids are chained by construction
+ * (id of seq s in history h), so only seq, prev and id matter. */
+static void fid(int h, uint64_t s, uint8_t id[32])
+{
+    memset(id, 0, 32);
+    if (s == 0)
+        return;
+    id[0] = (uint8_t)h;
+    for (int k = 0; k < 8; k++)
+        id[1 + k] = (uint8_t)(s >> (8 * k));
+}
+
+/* History h forks from history 0 at seq fork_at (h = 0: never). */
+static int hist(int h, uint64_t s, uint64_t fork_at)
+{
+    return h != 0 && s >= fork_at ? h : 0;
+}
+
+static void hdr(peek_header *p, const uint8_t *feed, int h, uint64_t s,
+                uint64_t fork_at)
+{
+    memset(p, 0, sizeof *p);
+    memcpy(p->signer, feed, 32);
+    p->seq = s;
+    fid(hist(h, s - 1, fork_at), s - 1, p->prev);
+    fid(hist(h, s, fork_at), s, p->id);
+    p->has_id = 1;
+}
+
+static int frame_at(audit_forks *af, const uint8_t *feed, int h, uint64_t s,
+                    uint64_t fork_at, uint32_t file, uint64_t off)
+{
+    swlog_frame f;
+    memset(&f, 0, sizeof f);
+    memcpy(f.signer, feed, 32);
+    f.seq = s;
+    fid(hist(h, s, fork_at), s, f.id);
+    return audit_forks_frame(af, &f, file, off);
+}
+
+/* Three copies of one feed of 20,000 frames: file 0 holds 1..20000, file 1
+ * holds 5..12000 of the same history, file 2 holds 1..9000 of a history
+ * that forks at 7000. Segments and anchors stay at one per copy; the
+ * fork is found at the anchor 9000, copies are copies. */
+START_TEST(forks_flat_memory)
+{
+    audit_forks *af = audit_forks_new();
+    ck_assert_ptr_nonnull(af);
+    uint8_t feed[32] = {9};
+    const uint64_t lo[3] = {1, 5, 1}, hi[3] = {20000, 12000, 9000};
+    const int h[3] = {0, 0, 2};
+    peek_header p;
+    for (uint32_t file = 0; file < 3; file++)
+        for (uint64_t s = lo[file]; s <= hi[file]; s++) {
+            hdr(&p, feed, h[file], s, 7000);
+            ck_assert_int_eq(audit_forks_scan(af, file, &p, s * 100),
+                             SWLOG_OK);
+        }
+    ck_assert_uint_eq(audit_forks_segments(af), 3);
+    uint32_t rank[3] = {0, 1, 2};
+    ck_assert_int_eq(audit_forks_seal(af, rank, 3), SWLOG_OK);
+    ck_assert_uint_eq(audit_forks_anchors(af), 3);
+    int dups[3] = {0, 0, 0};
+    for (uint32_t file = 0; file < 3; file++)
+        for (uint64_t s = lo[file]; s <= hi[file]; s++)
+            dups[file] += frame_at(af, feed, h[file], s, 7000, file,
+                                   s * 100) == 2;
+    ck_assert_int_eq(dups[0], 0);
+    ck_assert_int_eq(dups[1], 12000 - 5 + 1);
+    ck_assert_int_eq(dups[2], 9000);
+    size_t n;
+    uint64_t more;
+    audit_fork *fk = audit_forks_list(af, &n, &more);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(more, 0);
+    ck_assert_uint_eq(fk[0].seq_hi, 9000);
+    ck_assert_uint_eq(fk[0].file_a, 0);
+    ck_assert_uint_eq(fk[0].file_b, 2);
+    ck_assert_uint_eq(fk[0].anchor_b, 900000);
+    audit_forks_free(af);
+}
+END_TEST
+
+/* A copy whose frame had a problem does not make later copies of that seq
+ * duplicates; a run broken more than AUDIT_FORKS_SEGS times in one file
+ * stops adding segments. */
+START_TEST(forks_bad_and_cap)
+{
+    audit_forks *af = audit_forks_new();
+    uint8_t feed[32] = {3};
+    peek_header p;
+    for (uint32_t file = 0; file < 2; file++)
+        for (uint64_t s = 1; s <= 10; s++) {
+            hdr(&p, feed, 0, s, 0);
+            audit_forks_scan(af, file, &p, s);
+        }
+    for (uint64_t s = 1; s <= 200; s += 2) { /* every other frame: gaps */
+        hdr(&p, feed, 0, s, 0);
+        audit_forks_scan(af, 2, &p, s);
+    }
+    ck_assert_uint_eq(audit_forks_segments(af), 2 + AUDIT_FORKS_SEGS);
+    uint32_t rank[3] = {0, 1, 2};
+    ck_assert_int_eq(audit_forks_seal(af, rank, 3), SWLOG_OK);
+    ck_assert_int_eq(frame_at(af, feed, 0, 4, 0, 0, 4), 0);
+    audit_forks_bad(af, feed, 4, 0, 4);
+    ck_assert_int_eq(frame_at(af, feed, 0, 4, 0, 1, 4), 0);
+    ck_assert_int_eq(frame_at(af, feed, 0, 5, 0, 1, 5), 2);
+    audit_forks_free(af);
+    audit_forks_free(NULL);
+}
+END_TEST
+
+/* One file holding a feed twice over (1..8, then another 6..8): two
+ * segments of one file, compared at their anchor 8 like copies. */
+START_TEST(forks_inside_one_file)
+{
+    audit_forks *af = audit_forks_new();
+    uint8_t feed[32] = {5};
+    peek_header p;
+    for (uint64_t s = 1; s <= 8; s++) {
+        hdr(&p, feed, 0, s, 6);
+        audit_forks_scan(af, 0, &p, s);
+    }
+    for (uint64_t s = 6; s <= 8; s++) {
+        hdr(&p, feed, 2, s, 6);
+        audit_forks_scan(af, 0, &p, 100 + s);
+    }
+    ck_assert_uint_eq(audit_forks_segments(af), 2);
+    uint32_t rank[1] = {0};
+    ck_assert_int_eq(audit_forks_seal(af, rank, 1), SWLOG_OK);
+    for (uint64_t s = 1; s <= 8; s++)
+        ck_assert_int_eq(frame_at(af, feed, 0, s, 6, 0, s), 0);
+    for (uint64_t s = 6; s <= 8; s++)
+        frame_at(af, feed, 2, s, 6, 0, 100 + s);
+    size_t n;
+    uint64_t more;
+    audit_fork *fk = audit_forks_list(af, &n, &more);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(fk[0].seq_hi, 8);
+    ck_assert_uint_eq(fk[0].anchor_a, 8);
+    ck_assert_uint_eq(fk[0].anchor_b, 108);
+    audit_forks_free(af);
+}
+END_TEST
+
 Suite *audit_suite(void)
 {
     Suite *s = suite_create("audit");
@@ -245,6 +391,9 @@ Suite *audit_suite(void)
     tcase_add_test(tc, trust_chain_rules);
     tcase_add_test(tc, ledger_marks_checkpoints);
     tcase_add_test(tc, fork_index_places);
+    tcase_add_test(tc, forks_flat_memory);
+    tcase_add_test(tc, forks_bad_and_cap);
+    tcase_add_test(tc, forks_inside_one_file);
     suite_add_tcase(s, tc);
     return s;
 }

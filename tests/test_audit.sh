@@ -78,7 +78,13 @@ scenario expired-cert "expired"
 scenario after-rotation "after_rotation"
 scenario replayed-bundle ""
 scenario backup-fork "fork"
+scenario fork-short "fork"
+scenario fork-in-file "fork"
 scenario backdated "revoked"
+scenario receipt-dropped "fork receipt_dropped"
+scenario receipt-bad "receipt_invalid"
+scenario unit-mismatch "unit_code"
+scenario cert-unit "unit_code"
 
 # The details a reader needs: codes, feeds' seq ranges, evidence.
 [ "$(field byte-changed altered code)" = SWLOG_EHASH ] ||
@@ -100,13 +106,50 @@ case "$(field backup-fork fork file) $(field backup-fork fork evidence.file)" in
 *stations/s-006.log*county/ledger.log* | *county/ledger.log*stations/s-006.log*) ;;
 *) fail "backup-fork: evidence does not name both files" ;;
 esac
-[ "$(field backup-fork fork seq)" = 6 ] || fail "backup-fork: not from seq 6"
+[ "$(field backup-fork fork seq)-$(field backup-fork fork seq_last)" = 6-8 ] ||
+    fail "backup-fork: range not 6-8"
+# The station's copy ends at 7, the hubs' at 8: compared at 7, located at 6.
+[ "$(field fork-short fork seq)-$(field fork-short fork seq_last)" = 6-7 ] ||
+    fail "fork-short: range not 6-7"
+case "$(field fork-short fork file) $(field fork-short fork evidence.file)" in
+*stations/s-006.log*county/ledger.log*) ;;
+*) fail "fork-short: evidence does not name both files" ;;
+esac
+[ "$(field fork-in-file fork seq)" = 6 ] || fail "fork-in-file: not seq 6"
+case "$(field fork-in-file fork file)" in
+*bundle-fork.log) ;;
+*) fail "fork-in-file: not in the bundle" ;;
+esac
 case "$(field wrong-issuer wrong_issuer evidence.file)" in
 *province/ledger.log) ;;
 *) fail "wrong-issuer: the province's certificate is not the evidence" ;;
 esac
 [ "$(field cp-drops-receipted receipt_dropped seq)" = 14 ] ||
     fail "cp-drops-receipted: not the county's checkpoint seq 14"
+
+# Station 1's stored receipts (stations/s-001.db): all eight proven in a
+# clean archive; the damaged proof of seq 4 named; the county's rewritten
+# history shown by the checkpoint the station holds.
+grep -q '"receipts":8,"receipts_proven":8' "$T/clean.json" ||
+    fail "clean: receipts not all proven"
+[ "$(field receipt-bad receipt_invalid seq)" = 4 ] || fail "receipt-bad: not seq 4"
+case "$(field receipt-bad receipt_invalid file)" in
+*stations/s-001.db) ;;
+*) fail "receipt-bad: not the station's replica" ;;
+esac
+case "$(field receipt-dropped receipt_dropped file) $(field receipt-dropped fork evidence.file)" in
+*stations/s-001.db*county/ledger.log) ;;
+*) fail "receipt-dropped: not the station's checkpoint against the ledger's" ;;
+esac
+
+# Unit codes: the station's records from round 3, named by table, column
+# and row, never by value; the county's certificate of station 3.
+[ "$(field unit-mismatch unit_code seq)" = 3 ] || fail "unit-mismatch: not seq 3"
+grep '"kind":"unit_code"' "$T/unit-mismatch.json" | grep -q 'cases.*case_no' ||
+    fail "unit-mismatch: table and column not named"
+grep -q '4401-05-2026' "$T/unit-mismatch.json" && fail "unit-mismatch: value shown"
+grep '"kind":"unit_code"' "$T/cert-unit.json" | grep -q '4402-03.*4401' ||
+    fail "cert-unit: the two unit codes not named"
 
 # The ledger's hub named explicitly: the same finding; another key named:
 # none of its checkpoints, nothing compared.

@@ -275,13 +275,23 @@ cat out
 cat out
 [ "$(nframes cledger.log)" = "$(sqlite3 -readonly cdata/hub.db \
     'SELECT count(*) FROM frame')" ] || fail "county ledger size"
+# The stations' folders: their replicas' stored receipts are checked too
+# (spec/SECURITY.md §8.9), as is the county's relay.db (the province's).
 "$AUDIT" --json --root "$ROOT" --ledger "$CK:cledger.log" \
-    --ledger "$PK:pledger.log" root.log pdata cdata st1/station.log \
-    st2/station.log st3/station.log >audit.out 2>&1
+    --ledger "$PK:pledger.log" root.log pdata cdata st1 st2 st3 \
+    >audit.out 2>&1
 rc=$?
 tail -1 audit.out
 [ $rc = 0 ] || { cat audit.out; fail "audit exit $rc"; }
 grep -q '"type":"finding"' audit.out && { cat audit.out; fail "findings"; }
+grep -q '"replicas":4,' audit.out ||
+    { tail -1 audit.out; fail "not the three stations' and the relay's receipts"; }
+r=$(grep -o '"receipts":[0-9]*,"receipts_proven":[0-9]*' audit.out)
+case $r in
+'"receipts":'*) [ "${r#*proven\":}" = "$(echo "$r" | sed 's/"receipts":\([0-9]*\),.*/\1/')" ] &&
+    [ "${r#*proven\":}" -gt 12 ] || fail "receipts not all proven: $r" ;;
+*) fail "no receipt count" ;;
+esac
 "$PY" -c '
 import json, sys
 s = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")][-1]

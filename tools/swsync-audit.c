@@ -13,12 +13,15 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "audit_forks.h"
 #include "audit_hub.h"
 #include "audit_keys.h"
+#include "audit_receipts.h"
 #include "audit_report.h"
 #include "audit_trace.h"
 #include "feedmap.h"
 #include "fmt.h"
+#include "peek.h"
 #include "verify_loop.h"
 
 static const char usage[] =
@@ -27,11 +30,13 @@ static const char usage[] =
     "PATH...\n"
     "\n"
     "Checks, offline and in one streaming pass over the frames (after a\n"
-    "quick pass that gathers key frames), every log file, bundle and hub\n"
-    "data folder given (folders are searched for swsync log files):\n"
+    "quick pass that gathers key frames), every log file, bundle, station\n"
+    "replica and hub data folder given (folders are searched for swsync\n"
+    "log files and SQLite files):\n"
     "  - every frame's bytes, payload hash and Ed25519 signature;\n"
-    "  - every feed's numbering and chain, and forks between files (the\n"
-    "    same frames again, as in a replayed bundle, are not a problem);\n"
+    "  - every feed's numbering and chain, and forks between files and\n"
+    "    inside one, with both frames (the same frames again, as in a\n"
+    "    replayed bundle, are not a problem);\n"
     "  - that each signing key was entitled to sign each frame when it did:\n"
     "    certificate chain to the root key given, issuer roles, validity\n"
     "    window, revocations, rotations (spec/SECURITY.md §5);\n"
@@ -39,7 +44,15 @@ static const char usage[] =
     "    shrink, and, for a hub ledger given with --ledger, every\n"
     "    checkpoint's Merkle root recomputed from the ledger (so every\n"
     "    receipted frame is in the hub's history, and successive checkpoints\n"
-    "    are consistent).\n"
+    "    are consistent);\n"
+    "  - receipts a station stored (its replica, read-only): each hub\n"
+    "    checkpoint's signature by a certified hub key, each frame's\n"
+    "    inclusion proof, and the checkpoint against the hub's others (a\n"
+    "    hub that later dropped a receipted frame, or signed another\n"
+    "    checkpoint with the same number, is reported);\n"
+    "  - unit codes: certificates outside their issuer's unit, and a\n"
+    "    station's display numbers (case_no, proof_no) outside its own\n"
+    "    (named by table, column and row, never by value).\n"
     "\n"
     "  --root PUBHEX   the province's root public key (64 hex digits)\n"
     "  --ledger [HUBHEX:]FILE\n"
@@ -65,30 +78,36 @@ static const char usage[] =
     "  2  an input could not be read (and nothing else was wrong)\n"
     "  3  usage error\n"
     "\n"
-    "Memory: per feed and per key frame, not per record; the fork check\n"
-    "between files keeps ~100 bytes per distinct frame (spec/SECURITY.md\n"
-    "§8.1).\n";
+    "Places are file offsets; in a station replica, row ids.\n"
+    "\n"
+    "Memory: per feed, per copy of a feed and per key frame, never per\n"
+    "frame or record: forks between copies are found by comparing frames\n"
+    "where the copies end (spec/SECURITY.md §8.1).\n";
 
 typedef struct fstate {
     uint32_t file;  /* file of the last frame of this feed, + 1 */
     uint8_t last_bad, was_bad;
     int32_t prob, trust; /* finding indexes + 1; 0 none */
+    int32_t unit;        /* the unit-code finding of this feed here */
 } fstate;
 
 typedef struct audit {
     const char **files;
     uint32_t nfiles;
     uint8_t *is_ledger;
+    uint8_t *is_db; /* an SQLite file: a station replica (receipts) or a
+                     * hub's database (nothing read) */
     uint8_t (*ledger_hub)[SWLOG_PUBKEY_BYTES]; /* per file: the ledger's
                                                 * hub, given or from pass 1 */
     uint32_t cur;
     audit_keys *ks;
     audit_report rep;
     feedmap *feeds;
-    fork_index *forks;
+    audit_forks *forks;
     audit_ledger ledger;
     int in_ledger;
     audit_trace *trace;
+    swlog_reader rd; /* for the unit-code check of records */
     int failed; /* out of memory */
 } audit;
 
@@ -102,6 +121,9 @@ static uint32_t push_file(audit *a, const char *path)
             return i;
     const char **f = realloc(a->files, (a->nfiles + 1) * sizeof *f);
     uint8_t *l = realloc(a->is_ledger, a->nfiles + 1);
+    uint8_t *db = realloc(a->is_db, a->nfiles + 1);
+    if (db != NULL)
+        a->is_db = db;
     uint8_t(*h)[SWLOG_PUBKEY_BYTES] =
         realloc(a->ledger_hub, (a->nfiles + 1) * sizeof *h);
     if (f != NULL)
@@ -111,13 +133,14 @@ static uint32_t push_file(audit *a, const char *path)
     if (h != NULL)
         a->ledger_hub = h;
     char *copy = strdup(path);
-    if (f == NULL || l == NULL || h == NULL || copy == NULL) {
+    if (f == NULL || l == NULL || h == NULL || db == NULL || copy == NULL) {
         free(copy);
         a->failed = 1;
         return UINT32_MAX;
     }
     a->files[a->nfiles] = copy;
     a->is_ledger[a->nfiles] = 0;
+    a->is_db[a->nfiles] = 0;
     memset(a->ledger_hub[a->nfiles], 0, SWLOG_PUBKEY_BYTES);
     return a->nfiles++;
 }
@@ -155,6 +178,12 @@ static void add_files(audit *a, const char *path, int top, int ledger,
         return;
     }
     if (S_ISREG(st.st_mode)) {
+        if (!ledger && audit_receipts_is_db(path)) {
+            uint32_t k = push_file(a, path);
+            if (k != UINT32_MAX)
+                a->is_db[k] = 1;
+            return;
+        }
         if (top || looks_like_log(path)) {
             uint32_t k = push_file(a, path);
             if (k != UINT32_MAX && ledger) {
@@ -211,9 +240,20 @@ static int key_type(uint8_t t)
 
 /* The type is byte 0 of every body (FORMAT §4.1): other frames are
  * skipped without decoding. Bad frames are left to the frame pass. */
+static int receipt_cp(void *ctx, const audit_rcpt_cp *cp);
+
 static void key_pass(audit *a)
 {
     for (uint32_t i = 0; i < a->nfiles && !a->failed; i++) {
+        if (a->is_db[i]) {
+            /* Checkpoints stored with receipts join the hub's others
+             * (SECURITY §8.9); unreadable databases are reported by the
+             * receipt pass. */
+            a->cur = i;
+            (void)audit_receipts_checkpoints(a->files[i], receipt_cp, a,
+                                             NULL);
+            continue;
+        }
         swlog_log *log = NULL;
         if (swlog_log_open(a->files[i], SWLOG_READ, &log, NULL) != SWLOG_OK)
             continue;
@@ -221,6 +261,12 @@ static void key_pass(audit *a)
         size_t len;
         uint64_t off;
         while (swlog_log_next(log, &body, &len, &off, NULL) == 1) {
+            peek_header h;
+            if (peek_frame(body, len, &h) &&
+                audit_forks_scan(a->forks, i, &h, off) != SWLOG_OK) {
+                a->failed = 1;
+                break;
+            }
             if (len < 1 || !key_type(body[0]))
                 continue;
             swlog_frame f;
@@ -249,6 +295,7 @@ static fstate *feed_state(audit *a, const uint8_t *feed)
         s->file = a->cur + 1;
         s->last_bad = s->was_bad = 0;
         s->prob = 0;
+        s->unit = 0;
     }
     return s;
 }
@@ -269,6 +316,96 @@ _Static_assert(AUDIT_K_NOT_HUB - AUDIT_K_NO_CERT ==
 static int trust_kind(int trust)
 {
     return AUDIT_K_NO_CERT - 1 + trust; /* same order, see the enums */
+}
+
+/* ---- unit codes (SECURITY §1.1 convention, SCHEMA §2 item 4) ---------- */
+
+static void unit_finding(audit *a, const verify_frame *vf, fstate *s,
+                         const char *msg)
+{
+    const swlog_frame *f = vf->frame;
+    if (s != NULL && s->unit != 0) {
+        extend(&a->rep.f[s->unit - 1], f->seq);
+        return;
+    }
+    audit_finding g;
+    memset(&g, 0, sizeof g);
+    g.kind = AUDIT_K_UNIT_CODE;
+    g.file = a->cur;
+    g.offset = vf->offset;
+    g.has_feed = 1;
+    memcpy(g.feed, f->signer, SWLOG_PUBKEY_BYTES);
+    g.seq_lo = g.seq_hi = f->seq;
+    g.frames = 1;
+    snprintf(g.msg, sizeof g.msg, "%s", msg);
+    if (audit_report_add(&a->rep, &g) != NULL && s != NULL)
+        s->unit = (int32_t)a->rep.n;
+}
+
+/* A display number (SCHEMA §2 item 4) is "<unit_code>-...". */
+static int is_display(const swlog_column *c)
+{
+    return (c->name_len == 7 && memcmp(c->name, "case_no", 7) == 0) ||
+           (c->name_len == 8 && memcmp(c->name, "proof_no", 8) == 0);
+}
+
+/* A trusted frame whose signer's certificate names unit: a certificate it
+ * issues must give a unit code that starts with unit; a station's records
+ * must carry display numbers that start with "unit-". Values are never
+ * quoted: they are personal data (table, column and row id are named). */
+static void unit_check(audit *a, const verify_frame *vf, fstate *s,
+                       const audit_verdict *v)
+{
+    const swlog_frame *f = vf->frame;
+    size_t ul = strlen(v->unit);
+    char msg[320];
+    if (ul == 0)
+        return;
+    if (f->type == SWLOG_TYPE_CERT) {
+        /* Only certificates the role rules allow: the others are void and
+         * reported as wrong_issuer at their subject's frames. */
+        uint8_t r = f->u.cert.role;
+        int allowed = (v->role == SWLOG_ROLE_ROOT &&
+                       (r == SWLOG_ROLE_PROVINCE || r == SWLOG_ROLE_COUNTY)) ||
+                      (v->role == SWLOG_ROLE_COUNTY && r == SWLOG_ROLE_STATION);
+        if (allowed && strncmp(f->u.cert.unit, v->unit, ul) != 0) {
+            snprintf(msg, sizeof msg,
+                     "this certificate gives its subject unit code %s, which "
+                     "does not start with the issuer's unit code %s "
+                     "(SECURITY §1.1)",
+                     f->u.cert.unit, v->unit);
+            unit_finding(a, vf, s, msg);
+        }
+        return;
+    }
+    if (f->type != SWLOG_TYPE_CHANGESET || v->role != SWLOG_ROLE_STATION)
+        return;
+    swlog_record rec;
+    swlog_column col;
+    if (swlog_reader_init(&a->rd, f, NULL) != SWLOG_OK)
+        return;
+    while (swlog_reader_next(&a->rd, &rec, NULL) == 1) {
+        if (rec.kind != SWLOG_UPSERT)
+            continue;
+        while (swlog_reader_value(&a->rd, &col, NULL) == 1) {
+            if (!is_display(&col))
+                continue;
+            const swlog_value *x = &col.value;
+            if (x->type == SWLOG_TEXT && x->len > ul &&
+                memcmp(x->p, v->unit, ul) == 0 && x->p[ul] == '-')
+                continue;
+            char row[37];
+            swlog_uuid_format(rec.row_id, row);
+            snprintf(msg, sizeof msg,
+                     "a record of table %.*s (row %s) has a %.*s that does "
+                     "not start with %s-, the unit code in this station's "
+                     "certificate (SCHEMA §2 item 4; the value is not shown)",
+                     (int)rec.table_len, (const char *)rec.table, row,
+                     (int)col.name_len, (const char *)col.name, v->unit);
+            unit_finding(a, vf, s, msg);
+            return; /* one per frame; the finding's seq range grows */
+        }
+    }
 }
 
 static void judge(audit *a, const verify_frame *vf, fstate *s)
@@ -296,6 +433,7 @@ static void judge(audit *a, const verify_frame *vf, fstate *s)
     }
     if (v.trust == AUDIT_TRUST_OK) {
         a->rep.s.trusted_frames++;
+        unit_check(a, vf, s, &v);
         return;
     }
     int kind = trust_kind(v.trust);
@@ -343,6 +481,9 @@ static int on_frame(void *ctx, const verify_frame *vf)
         !(vf->peek.type == SWLOG_TYPE_CHECKPOINT &&
           memcmp(vf->peek.signer, a->ledger.hub, SWLOG_PUBKEY_BYTES) == 0))
         audit_ledger_leaf(&a->ledger, vf->peek.id);
+    if (vf->code != SWLOG_OK && vf->has_header)
+        audit_forks_bad(a->forks, vf->peek.signer, vf->peek.seq, a->cur,
+                        vf->offset);
     fstate *s = NULL;
     if (vf->has_header && (s = feed_state(a, vf->peek.signer)) != NULL) {
         s->was_bad = s->last_bad;
@@ -451,16 +592,49 @@ static int on_problem(void *ctx, const verify_problem *p)
     return 0;
 }
 
+static int frame_check(void *ctx, const swlog_frame *f, uint64_t offset)
+{
+    audit *a = ctx;
+    return audit_forks_frame(a->forks, f, a->cur, offset);
+}
+
 /* Ledgers first: a frame is judged where it is first read, and in a
  * ledger that reading knows when a hub first checkpointed it. */
+static uint32_t frame_order(const audit *a, uint32_t k)
+{
+    return k % a->nfiles;
+}
+
+static int in_order(const audit *a, uint32_t k)
+{
+    return (k < a->nfiles) == (a->is_ledger[k % a->nfiles] != 0) &&
+           !a->is_db[k % a->nfiles];
+}
+
+/* The frame pass order (ledgers first) as a rank per file, for the fork
+ * segments: a frame is a copy when a segment read before it holds it. */
+static int seal_forks(audit *a)
+{
+    uint32_t *rank = calloc(a->nfiles + 1, sizeof *rank);
+    if (rank == NULL)
+        return SWLOG_ENOMEM;
+    uint32_t r = 0;
+    for (uint32_t k = 0; k < 2 * a->nfiles; k++)
+        if (in_order(a, k))
+            rank[frame_order(a, k)] = r++;
+    int rc = audit_forks_seal(a->forks, rank, a->nfiles);
+    free(rank);
+    return rc;
+}
+
 static void frame_pass(audit *a)
 {
     verify_loop_cb cb = {a, NULL, on_frame, on_problem};
     for (uint32_t k = 0; k < 2 * a->nfiles && !a->failed; k++) {
-        uint32_t i = k % a->nfiles;
-        if ((k < a->nfiles) != (a->is_ledger[i] != 0))
+        if (!in_order(a, k))
             continue;
-        verify_loop_opts o = {0, 0, a->forks, 1, i};
+        uint32_t i = frame_order(a, k);
+        verify_loop_opts o = {0, 0, NULL, 0, i, frame_check, a};
         verify_stats st;
         a->cur = i;
         a->in_ledger = 0;
@@ -481,11 +655,211 @@ static void frame_pass(audit *a)
     }
 }
 
+/* ---- forks between copies (SECURITY §8.1, §8.2) ----------------------- */
+
+/* At most this many forks are located at their first seq by reading their
+ * two copies again; the others are reported at the seq where they showed. */
+#define LOCATE_MAX 100
+
+static void fork_findings(audit *a)
+{
+    size_t n;
+    uint64_t more;
+    audit_fork *fk = audit_forks_list(a->forks, &n, &more);
+    for (size_t k = 0; k < n; k++) {
+        int located = k < LOCATE_MAX &&
+                      audit_forks_locate(a->forks, k, a->files) == SWLOG_OK;
+        audit_fork *f = &fk[k];
+        audit_finding g;
+        memset(&g, 0, sizeof g);
+        g.kind = AUDIT_K_FORK;
+        g.code = SWLOG_EFORK;
+        g.file = f->file_b;
+        g.offset = f->off_b;
+        g.has_feed = 1;
+        memcpy(g.feed, f->feed, SWLOG_PUBKEY_BYTES);
+        g.seq_lo = f->seq_lo;
+        g.seq_hi = f->seq_hi;
+        g.frames = f->seq_hi - f->seq_lo + 1;
+        g.has_ref = 1;
+        g.ref_label = "the other frame";
+        g.ref_file = f->file_a;
+        g.ref_offset = f->off_a;
+        g.has_ref_feed = 1;
+        memcpy(g.ref_feed, f->feed, SWLOG_PUBKEY_BYTES);
+        g.ref_seq = f->seq_lo;
+        char ia[17], ib[17];
+        swlog_hex(f->id_b, 8, ib);
+        swlog_hex(f->id_a, 8, ia);
+        snprintf(g.msg, sizeof g.msg,
+                 "the key signed two different frames with the same number "
+                 "(frame %s… here, frame %s… in the other file%s)",
+                 ib, ia,
+                 located ? "; the two copies agree before this seq and "
+                           "differ up to the last seq both hold"
+                         : "; not located further: the copies differ at "
+                           "this seq or before");
+        audit_report_add(&a->rep, &g);
+    }
+    if (more > 0) {
+        audit_finding g;
+        memset(&g, 0, sizeof g);
+        g.kind = AUDIT_K_FORK;
+        g.code = SWLOG_EFORK;
+        g.file = UINT32_MAX;
+        snprintf(g.msg, sizeof g.msg,
+                 "%" PRIu64 " more forks between copies of feeds were found "
+                 "and not described (at most %u are)",
+                 more, (unsigned)AUDIT_FORKS_MAX);
+        audit_report_add(&a->rep, &g);
+    }
+}
+
+/* ---- receipts stored by stations (SECURITY §8.9) ----------------------- */
+
+static int receipt_cp(void *ctx, const audit_rcpt_cp *cp)
+{
+    audit *a = ctx;
+    audit_place at = {a->cur, (uint64_t)cp->row};
+    if (cp->code == SWLOG_OK &&
+        audit_keys_add_receipt(a->ks, cp->frame, at) != SWLOG_OK) {
+        a->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+typedef struct rstate {
+    audit *a;
+    int cp_bad;        /* the current checkpoint's signer is no hub */
+    char cp_why[260];
+    int64_t cp_row;
+    int32_t last;      /* the last receipt finding, index + 1 */
+    uint8_t last_feed[SWLOG_PUBKEY_BYTES];
+    int64_t last_cp;
+    int last_code;
+} rstate;
+
+static int on_receipt(void *ctx, const audit_rcpt *r, int first)
+{
+    rstate *rs = ctx;
+    audit *a = rs->a;
+    a->rep.s.receipts++;
+    if (first && r->cp != NULL && r->cp->code == SWLOG_OK) {
+        /* FORMAT §7.5: a checkpoint counts only from a certified hub key. */
+        const swlog_frame *f = r->cp->frame;
+        audit_verdict v;
+        audit_keys_check(a->ks, f->signer, f->seq, f->hlc, 0, &v);
+        rs->cp_bad = v.trust != AUDIT_TRUST_OK ||
+                     (v.role != SWLOG_ROLE_PROVINCE &&
+                      v.role != SWLOG_ROLE_COUNTY);
+        rs->cp_row = r->cp->row;
+        if (v.trust != AUDIT_TRUST_OK)
+            snprintf(rs->cp_why, sizeof rs->cp_why,
+                     "its checkpoint is signed by a key that is not "
+                     "authorised: %.199s", v.why);
+        else
+            snprintf(rs->cp_why, sizeof rs->cp_why,
+                     "its checkpoint is signed by a %s key; only hub keys "
+                     "sign checkpoints (SECURITY §1.1)",
+                     v.role == SWLOG_ROLE_ROOT ? "root" : "station");
+    } else if (first) {
+        rs->cp_bad = 0;
+    }
+    int bad = r->code != SWLOG_OK || (r->cp != NULL && rs->cp_bad);
+    if (!bad) {
+        a->rep.s.receipts_ok++;
+        return 0;
+    }
+    int64_t cprow = r->cp != NULL ? r->cp->row : -1;
+    int code = r->code != SWLOG_OK ? r->code : SWLOG_ESIG;
+    /* Receipts of one feed under one checkpoint failing alike: one
+     * finding with a seq range. */
+    if (rs->last != 0 && rs->last_cp == cprow && rs->last_code == code &&
+        memcmp(rs->last_feed, r->feed, SWLOG_PUBKEY_BYTES) == 0) {
+        extend(&a->rep.f[rs->last - 1], r->seq);
+        return 0;
+    }
+    audit_finding g;
+    memset(&g, 0, sizeof g);
+    g.kind = AUDIT_K_RECEIPT_INVALID;
+    g.code = code;
+    g.file = a->cur;
+    g.offset = (uint64_t)r->row;
+    g.has_feed = 1;
+    memcpy(g.feed, r->feed, SWLOG_PUBKEY_BYTES);
+    g.seq_lo = g.seq_hi = r->seq;
+    g.frames = 1;
+    if (r->cp != NULL) {
+        g.has_ref = 1;
+        g.ref_label = "the checkpoint stored with it";
+        g.ref_file = a->cur;
+        g.ref_offset = (uint64_t)r->cp->row;
+        g.has_ref_feed = 1;
+        memcpy(g.ref_feed, r->hub, SWLOG_PUBKEY_BYTES);
+        g.ref_seq = r->cp->frame != NULL ? r->cp->frame->seq : 0;
+    }
+    snprintf(g.msg, sizeof g.msg,
+             "the station holds a receipt from the hub for this frame that "
+             "proves nothing: %.240s",
+             r->code != SWLOG_OK ? r->why : rs->cp_why);
+    if (audit_report_add(&a->rep, &g) != NULL) {
+        rs->last = (int32_t)a->rep.n;
+        rs->last_cp = cprow;
+        rs->last_code = code;
+        memcpy(rs->last_feed, r->feed, SWLOG_PUBKEY_BYTES);
+    }
+    return 0;
+}
+
+static void receipt_pass(audit *a)
+{
+    for (uint32_t i = 0; i < a->nfiles && !a->failed; i++) {
+        if (!a->is_db[i])
+            continue;
+        rstate rs;
+        memset(&rs, 0, sizeof rs);
+        rs.a = a;
+        a->cur = i;
+        swlog_error err = {0};
+        int rc = audit_receipts_each(a->files[i], on_receipt, &rs, &err);
+        if (rc == SWLOG_OK) {
+            a->rep.s.replicas++;
+            continue;
+        }
+        if (rc == 1)
+            continue; /* a database without receipts: a hub's, say */
+        audit_finding g;
+        memset(&g, 0, sizeof g);
+        g.kind = AUDIT_K_UNREADABLE;
+        g.code = rc;
+        g.file = i;
+        snprintf(g.msg, sizeof g.msg,
+                 "the station's stored receipts could not be read: %s",
+                 err.msg);
+        a->rep.s.unreadable++;
+        audit_report_add(&a->rep, &g);
+    }
+}
+
 /* ---- hubs -------------------------------------------------------------- */
+
+/* Per hub: the last finding of each kind, index + 1, so that a run of
+ * checkpoints of one file failing alike (a station's receipts of a
+ * rewritten history) is one finding with a seq range. */
+static int32_t cp_last[AUDIT_K_COUNT];
 
 static void cp_finding(audit *a, int kind, const audit_checkpoint *cp,
                        const audit_checkpoint *ref, const char *msg)
 {
+    if (cp_last[kind] != 0) {
+        audit_finding *p = &a->rep.f[cp_last[kind] - 1];
+        if (p->file == cp->at.file && cp->seq > p->seq_hi &&
+            memcmp(p->feed, cp->hub, SWLOG_PUBKEY_BYTES) == 0) {
+            extend(p, cp->seq);
+            return;
+        }
+    }
     audit_finding g;
     memset(&g, 0, sizeof g);
     g.kind = kind;
@@ -505,7 +879,8 @@ static void cp_finding(audit *a, int kind, const audit_checkpoint *cp,
         g.ref_seq = ref->seq;
     }
     snprintf(g.msg, sizeof g.msg, "%s", msg);
-    audit_report_add(&a->rep, &g);
+    if (audit_report_add(&a->rep, &g) != NULL)
+        cp_last[kind] = (int32_t)a->rep.n;
 }
 
 /* SECURITY §8.5: per hub, in seq order. */
@@ -520,8 +895,26 @@ static void hub_checks(audit *a)
         while (j < n && memcmp(cp[j].hub, cp[i].hub, SWLOG_PUBKEY_BYTES) == 0)
             j++;
         const audit_checkpoint *matched = NULL; /* newest matching so far */
+        memset(cp_last, 0, sizeof cp_last);
         for (size_t k = i; k < j; k++) {
             const audit_checkpoint *c = &cp[k], *p = k > i ? &cp[k - 1] : NULL;
+            /* Identical copies were merged (audit_keys_seal): two left
+             * with one seq are two checkpoints signed with it. */
+            if (p != NULL && c->seq == p->seq) {
+                snprintf(msg, sizeof msg,
+                         "the hub signed two different checkpoints with seq "
+                         "%" PRIu64 " (of %" PRIu64 " and %" PRIu64
+                         " frames)%s: it forked its own feed",
+                         c->seq, p->tree_size, c->tree_size,
+                         c->receipt ? ", this one given to a station as a "
+                                      "receipt"
+                                    : "");
+                cp_finding(a, AUDIT_K_FORK, c, p, msg);
+                p = NULL; /* sizes are compared with another seq only */
+                for (size_t m = k; m-- > i && p == NULL;)
+                    if (cp[m].seq != c->seq)
+                        p = &cp[m];
+            }
             if (c->state == AUDIT_CP_MATCHES) {
                 a->rep.s.checkpoints_matched++;
                 matched = c;
@@ -699,25 +1092,31 @@ int main(int argc, char **argv)
     }
     a.ks = audit_keys_new(root);
     a.feeds = feedmap_new(sizeof(fstate));
-    a.forks = fork_index_new();
+    a.forks = audit_forks_new();
     if (trace)
         a.trace = audit_trace_new(row, values);
     if (a.ks == NULL || a.feeds == NULL || a.forks == NULL ||
         (trace && a.trace == NULL))
         a.failed = 1;
     audit_report_init(&a.rep, a.files, a.nfiles);
+    a.rep.is_db = a.is_db;
     a.rep.stats = stats;
     if (!a.failed)
         key_pass(&a);
     if (!a.failed && audit_keys_seal(a.ks) != SWLOG_OK)
         a.failed = 1;
+    if (!a.failed && seal_forks(&a) != SWLOG_OK)
+        a.failed = 1;
     if (!a.failed)
         frame_pass(&a);
+    if (!a.failed)
+        receipt_pass(&a);
     if (a.failed) {
         fputs("swsync-audit: out of memory; nothing was concluded\n", stderr);
         rc = 2;
         goto done;
     }
+    fork_findings(&a);
     hub_checks(&a);
     a.rep.s.files = a.nfiles;
     a.rep.s.feeds = feedmap_count(a.feeds);
@@ -759,7 +1158,7 @@ int main(int argc, char **argv)
     }
 done:
     audit_trace_free(a.trace);
-    fork_index_free(a.forks);
+    audit_forks_free(a.forks);
     feedmap_free(a.feeds);
     audit_keys_free(a.ks);
     audit_report_clear(&a.rep);
@@ -767,6 +1166,7 @@ done:
         free((void *)a.files[k]);
     free(a.files);
     free(a.is_ledger);
+    free(a.is_db);
     free(a.ledger_hub);
 out:
     free(paths);

@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 {
     dump_ctx d;
     memset(&d, 0, sizeof d);
-    verify_loop_opts vo = {0, 0, NULL, 0, 0};
+    verify_loop_opts vo = {0, 0, NULL, 0, 0, NULL, NULL};
     char **files = calloc((size_t)argc, sizeof *files);
     int nfiles = 0, opts_done = 0;
     if (files == NULL)

@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 
     /* Forks between files need an index of every frame; one file needs
      * none (its chains refuse a repeated seq). */
-    verify_loop_opts vo = {0, 0, NULL, 0, 0};
+    verify_loop_opts vo = {0, 0, NULL, 0, 0, NULL, NULL};
     if (nfiles > 1 && (vo.forks = fork_index_new()) == NULL) {
         fputs("swsync-verify: out of memory\n", stderr);
         free(files);

@@ -7,11 +7,20 @@
  *            [--changesets M] [--records R] [--no-hubs]
  * Files: DIR/root.log, DIR/stations/s-NNN.log, DIR/county/ledger.log and
  * DIR/province/ledger.log (hub ledgers: the hub's leaves in storage order,
- * PROTOCOL §4.8, with the hub's own checkpoints, which are not leaves), or with --no-hubs DIR/county.log (the county's
+ * PROTOCOL §4.8, with the hub's own checkpoints, which are not leaves) and
+ * DIR/stations/s-001.db (station 1's stored receipts, as its replica holds
+ * them), or with --no-hubs DIR/county.log (the county's
  * certificates) instead of the ledgers. SCENARIO is one of: clean,
  * byte-changed, frame-removed, frames-swapped, hub-altered,
  * cp-drops-receipted, cp-inconsistent, wrong-issuer, after-revocation,
- * expired-cert, after-rotation, replayed-bundle, backup-fork, backdated
+ * expired-cert, after-rotation, replayed-bundle, backup-fork, fork-short
+ * (the restored station's copy ends below the hubs'), fork-in-file (a
+ * bundle holding two frames 6 of station 2), unit-mismatch (station 4
+ * numbers one case with station 5's unit code), cert-unit (the county
+ * certifies station 3 with a unit code outside its own), receipt-dropped
+ * (the county rewrites its history without a frame it receipted to station
+ * 1 and re-signs its checkpoints), receipt-bad (a stored inclusion proof
+ * damaged), backdated
  * (station 3 revoked as compromised from a time its round-5 frame claims
  * to precede but which the county's checkpoint of it follows). The trace row
  * 00000000-0000-7000-8000-00000000abcd gets a concurrent edit (stations 1
@@ -21,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <sqlite3.h>
 
 #include "swlog.h"
 
@@ -40,6 +51,7 @@ typedef struct frames {
 } frames;
 
 static const char *scenario;
+static char units[MAX_STATIONS + 1][32]; /* each station's unit code */
 static int is(const char *s)
 {
     return strcmp(scenario, s) == 0;
@@ -200,6 +212,18 @@ static void changeset(key *k, unsigned s, unsigned r, unsigned records,
         }
         if (swlog_cs_upsert(cs, "cases", row, hlc, &err))
             die("upsert", &err);
+        /* SCHEMA §2 item 4: <unit_code>-<YYYY>-<device_tag>-<seq4>; in
+         * unit-mismatch, station 4 numbers one case as another unit's. */
+        char case_no[64];
+        snprintf(case_no, sizeof case_no, "%s-2026-d1-%04u",
+                 is("unit-mismatch") && s == 4 && r == 3 && i == 0
+                     ? "4401-05"
+                     : units[s],
+                 (r * 100 + i) % 10000);
+        swlog_value v0 = {SWLOG_TEXT, 0, 0, (const uint8_t *)case_no,
+                          strlen(case_no)};
+        if (swlog_cs_value(cs, "case_no", 0, &v0, &err))
+            die("value", &err);
         char name[32], note[32];
         snprintf(name, sizeof name, "person %u-%u-%u", s, r, i);
         snprintf(note, sizeof note, "note %u", r * 7 + i);
@@ -268,6 +292,143 @@ static void alter(uint8_t *b, size_t len, int rehash)
                       (uint32_t)b[86] << 8 | b[87];
         swlog_hash_ctx(SWLOG_CTX_PAYLOAD, b + hl + 64, pl, b + 88);
     }
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Receipts station 1 holds (PROTOCOL §4.4), as agent/client/state.c
+ * stores them: the county's checkpoint after each round, and for each of
+ * station 1's frames under it the leaf index and inclusion proof. */
+typedef struct receipt {
+    uint64_t seq, leaf, tree_size;
+    uint8_t id[32], cp_id[32];
+    uint8_t proof[SWLOG_MAX_PROOF][32];
+    size_t proof_len;
+    size_t cp; /* index into the stored checkpoints */
+} receipt;
+static receipt *rcpts;
+static size_t nrcpts;
+static frames rcpt_cps; /* the checkpoint frames */
+
+static void take_receipts(const key *county, const key *station,
+                          const frames *ledger)
+{
+    uint8_t(*leaves)[32] = malloc((ledger->n + 1) * 32);
+    size_t *at = malloc((ledger->n + 1) * sizeof *at);
+    size_t n = 0;
+    if (leaves == NULL || at == NULL)
+        die("out of memory", NULL);
+    for (size_t i = 0; i < ledger->n; i++) {
+        const uint8_t *b = ledger->b[i];
+        if (b[0] == SWLOG_TYPE_CHECKPOINT && memcmp(b + 4, county->pk, 32) == 0)
+            continue;
+        at[n] = i;
+        frame_id(b, ledger->len[i], leaves[n++]);
+    }
+    const uint8_t *cpb = ledger->b[ledger->n - 1];
+    size_t cpl = ledger->len[ledger->n - 1];
+    push(&rcpt_cps, cpb, cpl);
+    uint64_t done = nrcpts > 0 ? rcpts[nrcpts - 1].seq : 0;
+    for (size_t k = 0; k < n; k++) {
+        const uint8_t *b = ledger->b[at[k]];
+        if (memcmp(b + 4, station->pk, 32) != 0 || be64(b + 36) <= done)
+            continue;
+        receipt *r = realloc(rcpts, (nrcpts + 1) * sizeof *r);
+        if (r == NULL)
+            die("out of memory", NULL);
+        rcpts = r;
+        r = &rcpts[nrcpts++];
+        memset(r, 0, sizeof *r);
+        r->seq = be64(b + 36);
+        r->leaf = k;
+        r->tree_size = n;
+        memcpy(r->id, leaves[k], 32);
+        frame_id(cpb, cpl, r->cp_id);
+        r->cp = rcpt_cps.n - 1;
+        swlog_error err = {0};
+        swlog_frame cf;
+        if (swlog_merkle_inclusion((const uint8_t(*)[32])leaves, n, k,
+                                   r->proof, &r->proof_len, &err) ||
+            swlog_frame_decode(cpb, cpl, 0, &cf, &err))
+            die("proof", &err);
+        /* A station refuses a receipt whose proof fails (agent/client/
+         * push.c): cp-inconsistent's last checkpoint gives none. */
+        if (swlog_merkle_inclusion_verify(
+                r->id, k, n, (const uint8_t(*)[32])r->proof, r->proof_len,
+                cf.u.checkpoint.root, NULL) != SWLOG_OK)
+            nrcpts--;
+    }
+    free(leaves);
+    free(at);
+}
+
+static void write_receipts(const char *path, const key *county,
+                           const key *station)
+{
+    sqlite3 *db;
+    sqlite3_stmt *c = NULL, *r = NULL;
+    char hub[65], feed[65], id[65];
+    remove(path);
+    if (sqlite3_open(path, &db) != SQLITE_OK ||
+        sqlite3_exec(db,
+                     "CREATE TABLE _sw_checkpoints(hub TEXT NOT NULL, id TEXT "
+                     "NOT NULL, tree_size INTEGER NOT NULL, body BLOB NOT "
+                     "NULL, received_ms INTEGER, PRIMARY KEY(hub, id));"
+                     "CREATE TABLE _sw_receipts(hub TEXT NOT NULL, feed TEXT "
+                     "NOT NULL, seq INTEGER NOT NULL, frame_id TEXT NOT NULL,"
+                     " checkpoint TEXT NOT NULL, leaf_index INTEGER NOT NULL,"
+                     " tree_size INTEGER NOT NULL, proof BLOB NOT NULL, "
+                     "PRIMARY KEY(hub, feed, seq)); BEGIN",
+                     NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO _sw_checkpoints VALUES("
+                               "?1, ?2, 0, ?3, 0)", -1, &c, NULL) ||
+        sqlite3_prepare_v2(db, "INSERT INTO _sw_receipts VALUES(?1, ?2, ?3, "
+                               "?4, ?5, ?6, ?7, ?8)", -1, &r, NULL))
+        die("receipts database", NULL);
+    /* The hub column is the hub's URL (agent/client/README.md). */
+    snprintf(hub, sizeof hub, "https://county.example:8443");
+    (void)county;
+    swlog_hex(station->pk, 32, feed);
+    for (size_t i = 0; i < rcpt_cps.n; i++) {
+        uint8_t cid[32];
+        frame_id(rcpt_cps.b[i], rcpt_cps.len[i], cid);
+        swlog_hex(cid, 32, id);
+        sqlite3_bind_text(c, 1, hub, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(c, 2, id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(c, 3, rcpt_cps.b[i], (int)rcpt_cps.len[i],
+                          SQLITE_TRANSIENT);
+        if (sqlite3_step(c) != SQLITE_DONE)
+            die("storing a checkpoint", NULL);
+        sqlite3_reset(c);
+    }
+    for (size_t i = 0; i < nrcpts; i++) {
+        const receipt *x = &rcpts[i];
+        sqlite3_bind_text(r, 1, hub, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(r, 2, feed, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(r, 3, (sqlite3_int64)x->seq);
+        swlog_hex(x->id, 32, id);
+        sqlite3_bind_text(r, 4, id, -1, SQLITE_TRANSIENT);
+        swlog_hex(x->cp_id, 32, id);
+        sqlite3_bind_text(r, 5, id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(r, 6, (sqlite3_int64)x->leaf);
+        sqlite3_bind_int64(r, 7, (sqlite3_int64)x->tree_size);
+        sqlite3_bind_blob(r, 8, x->proof, (int)(x->proof_len * 32),
+                          SQLITE_TRANSIENT);
+        if (sqlite3_step(r) != SQLITE_DONE)
+            die("storing a receipt", NULL);
+        sqlite3_reset(r);
+    }
+    sqlite3_finalize(c);
+    sqlite3_finalize(r);
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_close(db) != SQLITE_OK)
+        die("receipts database", NULL);
 }
 
 static void mkdirs(const char *dir, const char *sub)
@@ -340,8 +501,10 @@ int main(int argc, char **argv)
     cert(&root, &prov, SWLOG_ROLE_PROVINCE, "4400", until, &rootf);
     cert(&root, &county, SWLOG_ROLE_COUNTY, "4401", until, &rootf);
     for (unsigned s = 1; s <= ns; s++) {
-        char unit[32];
-        snprintf(unit, sizeof unit, "4401-%02u", s);
+        char *unit = units[s];
+        snprintf(units[s], sizeof units[s], "4401-%02u", s);
+        if (is("cert-unit") && s == 3) /* outside the county's 4401 */
+            snprintf(units[s], sizeof units[s], "4402-%02u", s);
         uint64_t u = until;
         if (is("expired-cert") && s == 4)
             u = BASE_MS + 6 * 60000; /* frames from round 6 on */
@@ -391,6 +554,7 @@ int main(int argc, char **argv)
     uint64_t trace_hlc[2] = {0, 0};
     uint8_t *drop = NULL;
     size_t drop_len = 0;
+    key county_start = county; /* for receipt-dropped's rewrite */
     for (unsigned r = 1; r <= nc; r++) {
         for (unsigned s = 1; s <= ns; s++) {
             size_t before = sf[s].n;
@@ -427,11 +591,34 @@ int main(int argc, char **argv)
             if (s == 5 && r == 6 && succf.n > 0)
                 push(&cled, succf.b[0], succf.len[0]);
         }
-        if (hubs)
+        if (hubs) {
             checkpoint(&county, &cled,
                        hlc_of(BASE_MS + r * 60000ull + 30000),
                        is("cp-inconsistent") && r == nc);
+            take_receipts(&county, &st[1], &cled);
+        }
     }
+    if (hubs && is("receipt-dropped")) {
+        /* The county rewrites its history without station 1's last frame,
+         * signs its checkpoints again with the same seqs, and goes on:
+         * only station 1's receipts still show the first history. */
+        frames nl = {0};
+        key c2 = county_start;
+        for (size_t i = 0; i < cled.n; i++) {
+            const uint8_t *b = cled.b[i];
+            if (b[0] == SWLOG_TYPE_CHECKPOINT &&
+                memcmp(b + 4, county.pk, 32) == 0)
+                checkpoint(&c2, &nl, be64(b + 76), 0);
+            else if (!(memcmp(b + 4, st[1].pk, 32) == 0 && be64(b + 36) == nc))
+                push(&nl, b, cled.len[i]);
+        }
+        checkpoint(&c2, &nl, hlc_of(BASE_MS + (nc + 1) * 60000ull), 0);
+        frames_free(&cled);
+        cled = nl;
+        county = c2;
+    }
+    if (hubs && is("receipt-bad") && nrcpts > 3 && rcpts[3].proof_len > 0)
+        rcpts[3].proof[0][0] ^= 1; /* station 1's seq 4 */
     if (hubs && is("cp-drops-receipted")) {
         /* The hub removes station 1's last frame, which its last
          * checkpoint covered, and checkpoints again. */
@@ -473,15 +660,30 @@ int main(int argc, char **argv)
         s1->b[3] = s1->b[4], s1->len[3] = s1->len[4];
         s1->b[4] = t, s1->len[4] = l;
     }
-    if (is("backup-fork")) {
+    if (is("backup-fork") || is("fork-short")) {
+        /* fork-short: the restored station signs two frames only, so its
+         * copy ends below the hubs' copies. */
         key *k = &st[6];
         for (size_t i = 5; i < sf[6].n; i++)
             free(sf[6].b[i]);
         sf[6].n = 5;
         frame_id(sf[6].b[4], sf[6].len[4], k->head.prev);
         k->head.seq = 6;
-        for (unsigned r = 6; r <= nc; r++)
+        for (unsigned r = 6; r <= (is("fork-short") ? 7 : nc); r++)
             changeset(k, 6, r, nr, "restored", trace_hlc, cs, &sf[6]);
+    }
+    if (is("fork-in-file")) {
+        /* A bundle of station 2's frames 1..6, then another frame 6. */
+        frames fb = {0};
+        key k2 = st[2];
+        for (size_t i = 0; i < 6; i++)
+            push(&fb, sf[2].b[i], sf[2].len[i]);
+        frame_id(sf[2].b[4], sf[2].len[4], k2.head.prev);
+        k2.head.seq = 6;
+        changeset(&k2, 2, 6, nr, "restored", trace_hlc, cs, &fb);
+        snprintf(path, sizeof path, "%s/bundle-fork.log", dir);
+        write_log(path, &fb);
+        frames_free(&fb);
     }
     swlog_cs_free(cs);
 
@@ -513,6 +715,8 @@ int main(int argc, char **argv)
     } else {
         snprintf(path, sizeof path, "%s/county/ledger.log", dir);
         write_log(path, &cled);
+        snprintf(path, sizeof path, "%s/stations/s-001.db", dir);
+        write_receipts(path, &county, &st[1]);
         /* The province relays what the county holds, then checkpoints. */
         frames pled = {0};
         for (size_t i = 0; i < provf.n; i++)
@@ -531,6 +735,8 @@ int main(int argc, char **argv)
     frames_free(&provf);
     frames_free(&cled);
     frames_free(&succf);
+    frames_free(&rcpt_cps);
+    free(rcpts);
     free(sf);
     free(st);
     free(direct);

@@ -20,6 +20,7 @@ typedef struct kframe {
     uint8_t type;
     uint8_t signer[SWLOG_PUBKEY_BYTES], subject[SWLOG_PUBKEY_BYTES];
     uint8_t role, reason;
+    char unit[SWLOG_MAX_UNIT + 1]; /* cert: the subject's unit code */
     uint64_t seq, hlc;
     uint64_t a, b; /* cert: valid_from, valid_until; rev: from_seq, time */
     audit_place at;
@@ -80,6 +81,33 @@ static void *grow(void *arr, size_t *cap, size_t n, size_t sz)
     return p;
 }
 
+static int add_cp(audit_keys *ks, const swlog_frame *f, audit_place at,
+                  int receipt)
+{
+    audit_checkpoint *cp = grow(ks->cp, &ks->capcp, ks->ncp, sizeof *cp);
+    if (cp == NULL)
+        return SWLOG_ENOMEM;
+    ks->cp = cp;
+    cp = &ks->cp[ks->ncp++];
+    memset(cp, 0, sizeof *cp);
+    memcpy(cp->hub, f->signer, SWLOG_PUBKEY_BYTES);
+    cp->seq = f->seq;
+    cp->hlc = f->hlc;
+    cp->tree_size = f->u.checkpoint.tree_size;
+    memcpy(cp->root, f->u.checkpoint.root, SWLOG_HASH_BYTES);
+    cp->at = at;
+    cp->receipt = receipt;
+    return SWLOG_OK;
+}
+
+int audit_keys_add_receipt(audit_keys *ks, const swlog_frame *f,
+                           audit_place at)
+{
+    if (f->type != SWLOG_TYPE_CHECKPOINT)
+        return SWLOG_EARG;
+    return add_cp(ks, f, at, 1);
+}
+
 int audit_keys_add(audit_keys *ks, const swlog_frame *f, audit_place at)
 {
     uint8_t pos[SWLOG_PUBKEY_BYTES + 8], key[SWLOG_HASH_BYTES];
@@ -92,21 +120,8 @@ int audit_keys_add(audit_keys *ks, const swlog_frame *f, audit_place at)
         return SWLOG_ENOMEM;
     if (!created)
         return SWLOG_OK;
-    if (f->type == SWLOG_TYPE_CHECKPOINT) {
-        audit_checkpoint *cp = grow(ks->cp, &ks->capcp, ks->ncp, sizeof *cp);
-        if (cp == NULL)
-            return SWLOG_ENOMEM;
-        ks->cp = cp;
-        cp = &ks->cp[ks->ncp++];
-        memset(cp, 0, sizeof *cp);
-        memcpy(cp->hub, f->signer, SWLOG_PUBKEY_BYTES);
-        cp->seq = f->seq;
-        cp->hlc = f->hlc;
-        cp->tree_size = f->u.checkpoint.tree_size;
-        memcpy(cp->root, f->u.checkpoint.root, SWLOG_HASH_BYTES);
-        cp->at = at;
-        return SWLOG_OK;
-    }
+    if (f->type == SWLOG_TYPE_CHECKPOINT)
+        return add_cp(ks, f, at, 0);
     kframe *k = grow(ks->k, &ks->cap, ks->n, sizeof *k);
     if (k == NULL)
         return SWLOG_ENOMEM;
@@ -121,6 +136,8 @@ int audit_keys_add(audit_keys *ks, const swlog_frame *f, audit_place at)
     if (f->type == SWLOG_TYPE_CERT) {
         memcpy(k->subject, f->u.cert.subject, SWLOG_PUBKEY_BYTES);
         k->role = f->u.cert.role;
+        memcpy(k->unit, f->u.cert.unit, sizeof k->unit);
+        k->unit[SWLOG_MAX_UNIT] = '\0';
         k->a = f->u.cert.valid_from;
         k->b = f->u.cert.valid_until;
     } else if (f->type == SWLOG_TYPE_ROTATION) {
@@ -157,7 +174,21 @@ static int cmp_cp(const void *a, const void *b)
     int c = memcmp(x->hub, y->hub, SWLOG_PUBKEY_BYTES);
     if (c != 0)
         return c;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
+    if (x->seq != y->seq)
+        return x->seq < y->seq ? -1 : 1;
+    if (x->receipt != y->receipt)
+        return x->receipt - y->receipt;
+    if (x->at.file != y->at.file)
+        return x->at.file < y->at.file ? -1 : 1;
+    return x->at.offset < y->at.offset ? -1 : x->at.offset > y->at.offset;
+}
+
+static int same_cp(const audit_checkpoint *x, const audit_checkpoint *y)
+{
+    return memcmp(x->hub, y->hub, SWLOG_PUBKEY_BYTES) == 0 &&
+           x->seq == y->seq && x->hlc == y->hlc &&
+           x->tree_size == y->tree_size &&
+           memcmp(x->root, y->root, SWLOG_HASH_BYTES) == 0;
 }
 
 static uint32_t *index_of(audit_keys *ks, uint8_t type, int by_old,
@@ -192,6 +223,19 @@ int audit_keys_seal(audit_keys *ks)
         return SWLOG_ENOMEM;
     if (ks->ncp > 0)
         qsort(ks->cp, ks->ncp, sizeof *ks->cp, cmp_cp);
+    /* A checkpoint held by the hub's log and by stations is one. */
+    size_t m = 0;
+    for (size_t i = 0; i < ks->ncp; i++) {
+        int dup = 0;
+        for (size_t j = m; j-- > 0 && ks->cp[j].seq == ks->cp[i].seq &&
+                           memcmp(ks->cp[j].hub, ks->cp[i].hub,
+                                  SWLOG_PUBKEY_BYTES) == 0;)
+            if (same_cp(&ks->cp[j], &ks->cp[i]))
+                dup = 1;
+        if (!dup)
+            ks->cp[m++] = ks->cp[i];
+    }
+    ks->ncp = m;
     return SWLOG_OK;
 }
 
@@ -363,6 +407,7 @@ static int eval_cert(audit_keys *ks, kframe *c, const uint8_t *key,
     }
     v->trust = AUDIT_TRUST_OK;
     v->role = c->role;
+    memcpy(v->unit, c->unit, sizeof v->unit);
     v->has_ref = 0;
     v->why[0] = '\0';
     return 1;
@@ -467,6 +512,7 @@ static void check(audit_keys *ks, const uint8_t *signer, uint64_t seq,
             }
             v->trust = AUDIT_TRUST_OK;
             v->role = SWLOG_ROLE_ROOT;
+            memcpy(v->unit, c->unit, sizeof v->unit);
             return;
         }
         set(v, AUDIT_TRUST_NO_CERT, NULL,

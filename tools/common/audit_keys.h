@@ -36,6 +36,8 @@ enum audit_trust {
 typedef struct audit_verdict {
     int trust;            /* enum audit_trust */
     uint8_t role;         /* the signer's role when trusted */
+    char unit[SWLOG_MAX_UNIT + 1]; /* its certificate's unit code, when
+                                    * trusted ("" when unknown) */
     int has_ref;          /* the key frame responsible */
     audit_place ref;
     uint8_t ref_signer[SWLOG_PUBKEY_BYTES];
@@ -49,9 +51,19 @@ typedef struct audit_checkpoint {
     uint8_t root[SWLOG_HASH_BYTES];
     audit_place at;
     int state; /* audit_hub's bookkeeping: 0 unchecked, 1 matches, 2 not */
+    int receipt; /* read from a station's stored receipts */
 } audit_checkpoint;
 
 typedef struct audit_keys audit_keys;
+
+/* Add a checkpoint a station stored with its receipts (PROTOCOL §4.4),
+ * decoded with its signature. Unlike audit_keys_add it keeps a checkpoint
+ * that differs from another of the same hub and seq (a hub that signed two
+ * checkpoints with one seq: audit_keys_checkpoints lists both, sorted by
+ * hub, seq, then copies from logs first); identical copies are kept once
+ * by audit_keys_seal. SWLOG_OK or SWLOG_ENOMEM. */
+int audit_keys_add_receipt(audit_keys *ks, const swlog_frame *f,
+                           audit_place at);
 
 audit_keys *audit_keys_new(const uint8_t root[SWLOG_PUBKEY_BYTES]);
 void audit_keys_free(audit_keys *ks); /* NULL is fine */

@@ -25,6 +25,8 @@ static const struct {
     [AUDIT_K_NOT_HUB] = {"checkpoint_signer", "Checkpoint signed by a key that is not a hub's"},
     [AUDIT_K_RECEIPT_DROPPED] = {"receipt_dropped", "Hub history no longer holds what it receipted"},
     [AUDIT_K_CP_INCONSISTENT] = {"checkpoint_inconsistent", "Hub checkpoints that contradict each other"},
+    [AUDIT_K_RECEIPT_INVALID] = {"receipt_invalid", "Stored receipt that proves nothing"},
+    [AUDIT_K_UNIT_CODE] = {"unit_code", "Unit code outside the signer's own"},
     [AUDIT_K_TORN] = {"torn", "Torn tail (an interrupted write, not tampering)"},
 };
 
@@ -123,6 +125,13 @@ static void summary_line(FILE *out, const audit_report *r)
             r->s.frames == 1 ? "" : "s", e, d, r->s.records == 1 ? "" : "s");
 }
 
+/* "offset" in a log, "row" in a database. */
+static const char *at_word(const audit_report *r, uint32_t file)
+{
+    return r->is_db != NULL && file < r->nfiles && r->is_db[file] ? "row"
+                                                                  : "offset";
+}
+
 int audit_report_text(FILE *out, const audit_report *r)
 {
     uint64_t problems = audit_report_problems(r);
@@ -140,6 +149,11 @@ int audit_report_text(FILE *out, const audit_report *r)
     fprintf(out, "Key frames: %" PRIu64 "; checkpoints: %" PRIu64
                  " (%" PRIu64 " recomputed and matching).\n",
             r->s.key_frames, r->s.checkpoints, r->s.checkpoints_matched);
+    if (r->s.replicas > 0)
+        fprintf(out, "Receipts stored by %" PRIu64 " station replica%s: %"
+                     PRIu64 " checked, %" PRIu64 " proven.\n",
+                r->s.replicas, r->s.replicas == 1 ? "" : "s", r->s.receipts,
+                r->s.receipts_ok);
     if (r->stats)
         fprintf(out,
                 "Time: %.2f s (%.2f s of CPU); peak memory: %" PRIu64
@@ -155,8 +169,8 @@ int audit_report_text(FILE *out, const audit_report *r)
         fprintf(out, "\n%s %zu. %s\n", f->warning ? "Note" : "Problem", i + 1,
                 audit_kind_title(f->kind));
         if (f->file != UINT32_MAX)
-            fprintf(out, "   where: %s, offset %" PRIu64 "\n",
-                    file_name(r, f->file), f->offset);
+            fprintf(out, "   where: %s, %s %" PRIu64 "\n",
+                    file_name(r, f->file), at_word(r, f->file), f->offset);
         if (f->has_feed) {
             char k[FMT_KEY_SHORT_BYTES], s[64];
             fmt_key_short(f->feed, k);
@@ -165,8 +179,9 @@ int audit_report_text(FILE *out, const audit_report *r)
         }
         fprintf(out, "   what:  %s\n", f->msg);
         if (f->has_ref) {
-            fprintf(out, "   see:   %s: %s, offset %" PRIu64, f->ref_label,
-                    file_name(r, f->ref_file), f->ref_offset);
+            fprintf(out, "   see:   %s: %s, %s %" PRIu64, f->ref_label,
+                    file_name(r, f->ref_file), at_word(r, f->ref_file),
+                    f->ref_offset);
             if (f->has_ref_feed) {
                 char k[FMT_KEY_SHORT_BYTES];
                 fmt_key_short(f->ref_feed, k);
@@ -243,6 +258,9 @@ int audit_report_json(FILE *out, const audit_report *r)
         {"checkpoints", r->s.checkpoints},
         {"checkpoints_matched", r->s.checkpoints_matched},
         {"ledgers", r->s.ledgers},
+        {"replicas", r->s.replicas},
+        {"receipts", r->s.receipts},
+        {"receipts_proven", r->s.receipts_ok},
         {"bytes", r->s.bytes},
         {"problems", audit_report_problems(r)},
         {"not_listed", r->dropped},
@@ -310,6 +328,8 @@ int audit_report_html(const char *path, const audit_report *r)
         {"Checkpoints", r->s.checkpoints},
         {"Checkpoints recomputed and matching", r->s.checkpoints_matched},
         {"Hub ledgers", r->s.ledgers},
+        {"Receipts stored by stations, checked", r->s.receipts},
+        {"Receipts proven", r->s.receipts_ok},
         {"Problems", problems},
     };
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
@@ -344,7 +364,8 @@ int audit_report_html(const char *path, const audit_report *r)
             if (f->file != UINT32_MAX) {
                 fputs("<code>", out);
                 h(out, file_name(r, f->file));
-                fprintf(out, "</code> offset %" PRIu64, f->offset);
+                fprintf(out, "</code> %s %" PRIu64, at_word(r, f->file),
+                        f->offset);
             }
             fputs("</td><td>", out);
             if (f->has_feed) {
@@ -362,7 +383,8 @@ int audit_report_html(const char *path, const audit_report *r)
                 h(out, f->ref_label);
                 fputs(": <code>", out);
                 h(out, file_name(r, f->ref_file));
-                fprintf(out, "</code> offset %" PRIu64, f->ref_offset);
+                fprintf(out, "</code> %s %" PRIu64, at_word(r, f->ref_file),
+                        f->ref_offset);
             }
             fputs("</td></tr>\n", out);
         }

@@ -28,6 +28,10 @@ enum audit_kind {
     AUDIT_K_RECEIPT_DROPPED, /* a checkpoint the hub's history no longer
                               * matches, while a later one does */
     AUDIT_K_CP_INCONSISTENT, /* checkpoints of one hub that disagree */
+    AUDIT_K_RECEIPT_INVALID, /* a station's stored receipt that does not
+                              * prove what it claims (SECURITY §8.9) */
+    AUDIT_K_UNIT_CODE,       /* a unit code outside the signer's
+                              * (SECURITY §1.1, SCHEMA §2 item 4) */
     AUDIT_K_TORN,            /* warning: torn tail */
     AUDIT_K_COUNT
 };
@@ -58,6 +62,7 @@ typedef struct audit_summary {
     uint64_t files, unreadable, feeds, frames, copies, changesets, records;
     uint64_t key_frames, checkpoints, checkpoints_matched, ledgers, bytes;
     uint64_t trusted_frames;
+    uint64_t replicas, receipts, receipts_ok; /* stations' stored receipts */
     double seconds, cpu_seconds;
     uint64_t peak_rss_kb;
 } audit_summary;
@@ -71,6 +76,8 @@ typedef struct audit_report {
     uint64_t dropped; /* findings beyond AUDIT_MAX_FINDINGS */
     const char *const *files;
     uint32_t nfiles;
+    const uint8_t *is_db; /* per file, or NULL: a database, whose places
+                           * are row ids, not offsets */
     audit_summary s;
     int stats; /* print time and memory */
 } audit_report;

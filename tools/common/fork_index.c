@@ -183,6 +183,49 @@ int fork_index_add_at(fork_index *fi, const uint8_t feed[SWLOG_PUBKEY_BYTES],
                first_offset);
 }
 
+/* A marked entry with no frame yet: its place says so. */
+#define UNSET (UINT32_MAX - 1)
+
+int fork_index_mark(fork_index *fi, const uint8_t feed[SWLOG_PUBKEY_BYTES],
+                    uint64_t seq)
+{
+    static const uint8_t zero[SWLOG_HASH_BYTES];
+    uint8_t first[SWLOG_HASH_BYTES];
+    uint32_t ff;
+    uint64_t fo;
+    int rc = add(fi, feed, seq, zero, 1, UNSET, 0, first, &ff, &fo);
+    return rc == SWLOG_ENOMEM ? rc : SWLOG_OK;
+}
+
+int fork_index_check_at(fork_index *fi, const uint8_t feed[SWLOG_PUBKEY_BYTES],
+                        uint64_t seq, const uint8_t id[SWLOG_HASH_BYTES],
+                        uint32_t file, uint64_t offset,
+                        uint8_t first_id[SWLOG_HASH_BYTES],
+                        uint32_t *first_file, uint64_t *first_offset)
+{
+    if (fi->nslots == 0 || fi->pl == NULL)
+        return 3;
+    size_t i = find(fi, feed, seq);
+    if (fi->slot[i] == 0)
+        return 3;
+    size_t k = fi->slot[i] - 1;
+    entry *e = &fi->e[k];
+    place *p = &fi->pl[k];
+    if (p->file == UNSET) {
+        memcpy(e->id, id, SWLOG_HASH_BYTES);
+        p->file = file;
+        p->off_hi = (uint32_t)(offset >> 32);
+        p->off_lo = (uint32_t)offset;
+        return 0;
+    }
+    if (memcmp(e->id, id, SWLOG_HASH_BYTES) == 0)
+        return 2;
+    memcpy(first_id, e->id, SWLOG_HASH_BYTES);
+    *first_file = p->file;
+    *first_offset = (uint64_t)p->off_hi << 32 | p->off_lo;
+    return 1;
+}
+
 size_t fork_index_count(const fork_index *fi)
 {
     return fi->n;

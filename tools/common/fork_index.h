@@ -39,6 +39,20 @@ int fork_index_add_at(fork_index *fi, const uint8_t feed[SWLOG_PUBKEY_BYTES],
                       uint8_t first_id[SWLOG_HASH_BYTES],
                       uint32_t *first_file, uint64_t *first_offset);
 
+/* Anchors (SECURITY §8.1): mark (feed, seq) as a place to compare, with no
+ * id yet. SWLOG_OK (also when already marked) or SWLOG_ENOMEM. */
+int fork_index_mark(fork_index *fi, const uint8_t feed[SWLOG_PUBKEY_BYTES],
+                    uint64_t seq);
+
+/* Like fork_index_add_at, but only for (feed, seq) marked before: returns 3
+ * and changes nothing when it is not marked; the first frame checked at a
+ * marked place sets its id (0). Never allocates. */
+int fork_index_check_at(fork_index *fi, const uint8_t feed[SWLOG_PUBKEY_BYTES],
+                        uint64_t seq, const uint8_t id[SWLOG_HASH_BYTES],
+                        uint32_t file, uint64_t offset,
+                        uint8_t first_id[SWLOG_HASH_BYTES],
+                        uint32_t *first_file, uint64_t *first_offset);
+
 size_t fork_index_count(const fork_index *fi);
 /* Bytes of heap the index holds now. */
 size_t fork_index_bytes(const fork_index *fi);

@@ -212,6 +212,17 @@ static int check_feed(run *r, const swlog_frame *f, uint64_t offset,
             return SWLOG_EFORK;
         }
     }
+    if (r->o->frame_check != NULL) {
+        int rc = r->o->frame_check(r->o->check_ctx, f, offset);
+        if (rc == 2)
+            r->dup = 1;
+        if (rc == SWLOG_ENOMEM) {
+            snprintf(err->msg, sizeof err->msg, "out of memory: stopped here");
+            err->code = SWLOG_ENOMEM;
+            r->stopped = 1;
+            return rc;
+        }
+    }
     return SWLOG_OK;
 }
 

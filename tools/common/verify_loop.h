@@ -79,6 +79,12 @@ typedef struct verify_loop_opts {
     fork_index *forks; /* NULL: no cross-file fork check (§8.2) */
     int fork_places;   /* record places in forks (fork_index_add_at) */
     uint32_t file_no;  /* this file's number in the places recorded */
+    /* Called, when not NULL, for every frame that decoded and passed its
+     * chain check, after the fork index: returns 0, 2 (a copy of a frame
+     * seen before: verify_frame.dup is set), or SWLOG_ENOMEM (the run
+     * stops). The auditor finds forks this way in flat memory. */
+    int (*frame_check)(void *ctx, const swlog_frame *f, uint64_t offset);
+    void *check_ctx;
 } verify_loop_opts;
 
 typedef struct verify_stats {
