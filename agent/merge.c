@@ -18,6 +18,8 @@ enum {
     S_LOAD, /* the history of one row */
     S_PUT,  /* write one history row back */
     S_CONF, /* record a conflict */
+    S_OBMAX, /* the outbox's newest HLC */
+    S_OBDEL, /* drop what the capture triggers wrote (MERGE §8.1) */
     S_COUNT
 };
 
@@ -30,6 +32,8 @@ static const char *const static_sql[S_COUNT] = {
     "win_hlc, win_signer, win_frame, win_value, lose_hlc, lose_signer, "
     "lose_frame, lose_value) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
     "?11, ?12)",
+    "SELECT coalesce(max(hlc), 0) FROM _sw_outbox",
+    "DELETE FROM _sw_outbox WHERE hlc > ?1",
 };
 
 /* The canonical encoding of NULL (MERGE §3.1): a delete's packed value. */
@@ -67,15 +71,22 @@ typedef struct cached {
     sqlite3_stmt *st;
 } cached;
 
-typedef struct mctx {
+/* The statements, kept with the replica between change-sets
+ * (replica_merge_cache): preparing them for each change-set cost a tenth
+ * of a hub's ingest. Reset whenever not running. */
+typedef struct mcache {
     cached cache[CACHE_SLOTS];
     size_t ncache, evict;
+    sqlite3_stmt *s[S_COUNT];
+} mcache;
+
+typedef struct mctx {
+    mcache *k;
     sqlite3 *db;
     const schema_model *m;
     const swlog_frame *f;
     merge_stats *st;
     swlog_error *err;
-    sqlite3_stmt *s[S_COUNT];
     swlog_buf ev, ew; /* encodings of the incoming and a local write */
     hrow *h;          /* the history of the record's row */
     size_t nh, caph;
@@ -93,8 +104,8 @@ static int prepare(mctx *c, const char *sql, sqlite3_stmt **st)
 /* The cached statement of (table, kind, mask), reset; NULL when none. */
 static sqlite3_stmt *lookup(mctx *c, int kind, uint64_t mask)
 {
-    for (size_t i = 0; i < c->ncache; i++) {
-        cached *e = &c->cache[i];
+    for (size_t i = 0; i < c->k->ncache; i++) {
+        cached *e = &c->k->cache[i];
         if (e->t == c->t && e->kind == kind && e->mask == mask) {
             sqlite3_reset(e->st);
             sqlite3_clear_bindings(e->st);
@@ -115,30 +126,77 @@ static int store(mctx *c, int kind, uint64_t mask, sqlite3_str *s,
     sqlite3_free(sql);
     if (rc != SWLOG_OK)
         return rc;
-    size_t slot = c->ncache;
+    mcache *m = c->k;
+    size_t slot = m->ncache;
     if (slot == CACHE_SLOTS) {
         /* Round robin over the statements not running now. */
         for (size_t k = 0; k < CACHE_SLOTS; k++) {
-            slot = (c->evict + k) % CACHE_SLOTS;
-            if (!sqlite3_stmt_busy(c->cache[slot].st))
+            slot = (m->evict + k) % CACHE_SLOTS;
+            if (!sqlite3_stmt_busy(m->cache[slot].st))
                 break;
         }
-        c->evict = (slot + 1) % CACHE_SLOTS;
-        sqlite3_finalize(c->cache[slot].st);
+        m->evict = (slot + 1) % CACHE_SLOTS;
+        sqlite3_finalize(m->cache[slot].st);
     } else {
-        c->ncache++;
+        m->ncache++;
     }
-    c->cache[slot] = (cached){c->t, kind, mask, *out};
+    m->cache[slot] = (cached){c->t, kind, mask, *out};
     return SWLOG_OK;
 }
 
 static sqlite3_stmt *use(mctx *c, int k)
 {
-    sqlite3_reset(c->s[k]);
-    sqlite3_clear_bindings(c->s[k]);
-    sqlite3_bind_text(c->s[k], 1, c->t->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->s[k], 2, c->row_id, -1, SQLITE_STATIC);
-    return c->s[k];
+    sqlite3_stmt *st = c->k->s[k];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    sqlite3_bind_text(st, 1, c->t->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->row_id, -1, SQLITE_STATIC);
+    return st;
+}
+
+static void mcache_drop(void *p)
+{
+    mcache *m = p;
+    if (m == NULL)
+        return;
+    for (int k = 0; k < S_COUNT; k++)
+        sqlite3_finalize(m->s[k]);
+    for (size_t k = 0; k < m->ncache; k++)
+        sqlite3_finalize(m->cache[k].st);
+    free(m);
+}
+
+/* r's statement cache, made (its static statements prepared) when new. */
+static int mcache_get(mctx *c, replica *r)
+{
+    c->k = replica_merge_cache(r);
+    if (c->k != NULL)
+        return SWLOG_OK;
+    mcache *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return error_set(c->err, SWLOG_ENOMEM, "merge: out of memory");
+    for (int k = 0; k < S_COUNT; k++)
+        if (sqlite3_prepare_v2(c->db, static_sql[k], -1, &m->s[k], NULL) !=
+            SQLITE_OK) {
+            int rc = error_sqlite(c->err, c->db, "merge: preparing a "
+                                                 "statement");
+            mcache_drop(m);
+            return rc;
+        }
+    replica_set_merge_cache(r, m, mcache_drop);
+    c->k = m;
+    return SWLOG_OK;
+}
+
+/* Every cached statement reset: none holds a read open after a merge. */
+static void mcache_idle(mcache *m)
+{
+    if (m == NULL)
+        return;
+    for (int k = 0; k < S_COUNT; k++)
+        sqlite3_reset(m->s[k]);
+    for (size_t k = 0; k < m->ncache; k++)
+        sqlite3_reset(m->cache[k].st);
 }
 
 static int step_done(mctx *c, sqlite3_stmt *st, const char *what)
@@ -760,15 +818,12 @@ static int merge_record(mctx *c, swlog_reader *rd, const swlog_record *rec)
 
 /* ---- the change-set -------------------------------------------------- */
 
-static int one_int(mctx *c, const char *sql, int64_t arg, int nargs,
-                   uint64_t *out)
+static int one_int(mctx *c, const char *sql, uint64_t *out)
 {
     sqlite3_stmt *st;
     int rc = prepare(c, sql, &st);
     if (rc != SWLOG_OK)
         return rc;
-    if (nargs > 0)
-        sqlite3_bind_int64(st, 1, arg);
     int step = sqlite3_step(st);
     if (out != NULL && step == SQLITE_ROW)
         *out = (uint64_t)sqlite3_column_int64(st, 0);
@@ -788,7 +843,7 @@ int merge_ahead(replica *r, uint64_t hlc, uint64_t *ahead_ms,
 {
     mctx c = {.db = replica_db(r), .err = err};
     uint64_t wall = 0;
-    int rc = one_int(&c, WALL_HLC_SQL, 0, 0, &wall);
+    int rc = one_int(&c, WALL_HLC_SQL, &wall);
     if (rc != SWLOG_OK)
         return rc;
     uint64_t lim = wall + ((uint64_t)MERGE_MAX_AHEAD_MS << 16);
@@ -817,11 +872,18 @@ int merge_changeset(replica *r, const swlog_frame *f, merge_stats *st,
     int rc = check_frame(&c);
     if (rc == SWLOG_OK)
         rc = merge__tables(c.db, err);
-    for (int k = 0; rc == SWLOG_OK && k < S_COUNT; k++)
-        rc = prepare(&c, static_sql[k], &c.s[k]);
     if (rc == SWLOG_OK)
-        rc = one_int(&c, "SELECT coalesce(max(hlc), 0) FROM _sw_outbox", 0,
-                     0, &before);
+        rc = mcache_get(&c, r);
+    if (rc == SWLOG_OK) {
+        sqlite3_stmt *ob = c.k->s[S_OBMAX];
+        sqlite3_reset(ob);
+        int step = sqlite3_step(ob);
+        if (step == SQLITE_ROW)
+            before = (uint64_t)sqlite3_column_int64(ob, 0);
+        else
+            rc = error_sqlite(err, c.db, "merge: reading the outbox");
+        sqlite3_reset(ob);
+    }
     swlog_reader rd;
     swlog_record rec;
     if (rc == SWLOG_OK)
@@ -836,9 +898,12 @@ int merge_changeset(replica *r, const swlog_frame *f, merge_stats *st,
     /* MERGE §8: the triggers captured the merge's writes; they are not
      * local changes. Everything above `before` was written by this merge:
      * the caller holds the write lock (BEGIN IMMEDIATE). */
-    if (rc == SWLOG_OK)
-        rc = one_int(&c, "DELETE FROM _sw_outbox WHERE hlc > ?1",
-                     (int64_t)before, 1, NULL);
+    if (rc == SWLOG_OK) {
+        sqlite3_stmt *ob = c.k->s[S_OBDEL];
+        sqlite3_reset(ob);
+        sqlite3_bind_int64(ob, 1, (int64_t)before);
+        rc = step_done(&c, ob, "merge: clearing the outbox");
+    }
     /* MERGE §9: the clock moves past the frame, at most to wall + bound. */
     if (rc == SWLOG_OK)
         rc = merge_ahead(r, f->hlc, &ahead, &bound, err);
@@ -848,10 +913,7 @@ int merge_changeset(replica *r, const swlog_frame *f, merge_stats *st,
         rc = capture_clock_observe(c.db, f->hlc < bound ? f->hlc : bound,
                                    err);
     }
-    for (int k = 0; k < S_COUNT; k++)
-        sqlite3_finalize(c.s[k]);
-    for (size_t k = 0; k < c.ncache; k++)
-        sqlite3_finalize(c.cache[k].st);
+    mcache_idle(c.k);
     swlog_buf_clear(&c.ev);
     swlog_buf_clear(&c.ew);
     for (size_t k = 0; k < c.caph; k++)
