@@ -7,7 +7,8 @@
 # receipts verified, STATIONS stations at once, bytes per record against
 # CouchDB-style JSON). Every run starts from an empty hub.
 # usage: bench/bench_hub.sh BUILD_DIR [bench_hub options: --changesets N
-#        --stations S --station-changesets M --batch B --records R]
+#        --stations S --station-changesets M --batch B --records R
+#        --random-ids]
 # Exit status: bench_hub's (1 when the hub answered any error) or 1 when
 # the hub did not start or did not stop cleanly on SIGTERM.
 set -eu
@@ -25,6 +26,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/swsync-bench-hub-XXXXXX")
 HUBPID=
 cleanup() {
     if [ -n "$HUBPID" ]; then kill -9 "$HUBPID" 2>/dev/null || true; fi
+    # BENCH_HUB_KEEP=DIR: keep the hub's data folder there (inspection).
+    if [ -n "${BENCH_HUB_KEEP:-}" ]; then cp -r "$T/data" "$BENCH_HUB_KEEP"; fi
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -76,6 +79,12 @@ rc=0
 "$BH" run --url "https://127.0.0.1:$(cat port)" --ca tls.crt \
     --hub-key "$($K pub hub.key)" --dir "$T" "$@" || rc=$?
 if [ -n "$PERFPID" ]; then kill -INT "$PERFPID"; wait "$PERFPID" || true; fi
+# The hub's CPU time over the whole run (all phases; with --stations 0
+# only the one station's ingest): steadier than rates on a shared machine.
+read -r -a st <"/proc/$HUBPID/stat"
+tck=$(getconf CLK_TCK)
+echo "  hub CPU: $(awk -v u="${st[13]}" -v s="${st[14]}" -v t="$tck" \
+    'BEGIN { printf "%.2f s user + %.2f s system", u / t, s / t }')"
 kill -TERM "$HUBPID"
 for _ in $(seq 300); do kill -0 "$HUBPID" 2>/dev/null || break; sleep 0.1; done
 hrc=0
