@@ -20,6 +20,7 @@ enum {
     S_CONF, /* record a conflict */
     S_OBMAX, /* the outbox's newest HLC */
     S_OBDEL, /* drop what the capture triggers wrote (MERGE §8.1) */
+    S_WALL,  /* the replica's wall clock as an HLC (MERGE §9) */
     S_COUNT
 };
 
@@ -34,6 +35,9 @@ static const char *const static_sql[S_COUNT] = {
     "?11, ?12)",
     "SELECT coalesce(max(hlc), 0) FROM _sw_outbox",
     "DELETE FROM _sw_outbox WHERE hlc > ?1",
+    /* agent/README.md §Clock */
+    "SELECT ((CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS "
+    "INTEGER) + offset_ms) << 16) FROM _sw_state",
 };
 
 /* The canonical encoding of NULL (MERGE §3.1): a delete's packed value. */
@@ -77,7 +81,8 @@ typedef struct cached {
 typedef struct mcache {
     cached cache[CACHE_SLOTS];
     size_t ncache, evict;
-    sqlite3_stmt *s[S_COUNT];
+    sqlite3_stmt *s[S_COUNT]; /* prepared on first use */
+    sqlite3_stmt *tables;     /* merge__tables' look-up */
 } mcache;
 
 typedef struct mctx {
@@ -163,10 +168,11 @@ static void mcache_drop(void *p)
         sqlite3_finalize(m->s[k]);
     for (size_t k = 0; k < m->ncache; k++)
         sqlite3_finalize(m->cache[k].st);
+    sqlite3_finalize(m->tables);
     free(m);
 }
 
-/* r's statement cache, made (its static statements prepared) when new. */
+/* r's statement cache, made when new. */
 static int mcache_get(mctx *c, replica *r)
 {
     c->k = replica_merge_cache(r);
@@ -175,16 +181,20 @@ static int mcache_get(mctx *c, replica *r)
     mcache *m = calloc(1, sizeof *m);
     if (m == NULL)
         return error_set(c->err, SWLOG_ENOMEM, "merge: out of memory");
-    for (int k = 0; k < S_COUNT; k++)
-        if (sqlite3_prepare_v2(c->db, static_sql[k], -1, &m->s[k], NULL) !=
-            SQLITE_OK) {
-            int rc = error_sqlite(c->err, c->db, "merge: preparing a "
-                                                 "statement");
-            mcache_drop(m);
-            return rc;
-        }
     replica_set_merge_cache(r, m, mcache_drop);
     c->k = m;
+    return SWLOG_OK;
+}
+
+/* Prepare the static statements from..to-1 not prepared yet. */
+static int mcache_ready(mctx *c, int from, int to)
+{
+    for (int k = from; k < to; k++)
+        if (c->k->s[k] == NULL &&
+            sqlite3_prepare_v2(c->db, static_sql[k], -1, &c->k->s[k], NULL) !=
+                SQLITE_OK)
+            return error_sqlite(c->err, c->db, "merge: preparing a "
+                                               "statement");
     return SWLOG_OK;
 }
 
@@ -197,6 +207,7 @@ static void mcache_idle(mcache *m)
         sqlite3_reset(m->s[k]);
     for (size_t k = 0; k < m->ncache; k++)
         sqlite3_reset(m->cache[k].st);
+    sqlite3_reset(m->tables);
 }
 
 static int step_done(mctx *c, sqlite3_stmt *st, const char *what)
@@ -818,34 +829,22 @@ static int merge_record(mctx *c, swlog_reader *rd, const swlog_record *rec)
 
 /* ---- the change-set -------------------------------------------------- */
 
-static int one_int(mctx *c, const char *sql, uint64_t *out)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(c, sql, &st);
-    if (rc != SWLOG_OK)
-        return rc;
-    int step = sqlite3_step(st);
-    if (out != NULL && step == SQLITE_ROW)
-        *out = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return error_sqlite(c->err, c->db, "merge");
-    return SWLOG_OK;
-}
-
-/* The replica's wall clock as an HLC (agent/README.md §Clock). */
-#define WALL_HLC_SQL                                                         \
-    "SELECT ((CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS "   \
-    "INTEGER) + offset_ms) << 16) FROM _sw_state"
-
 int merge_ahead(replica *r, uint64_t hlc, uint64_t *ahead_ms,
                 uint64_t *bound, swlog_error *err)
 {
     mctx c = {.db = replica_db(r), .err = err};
-    uint64_t wall = 0;
-    int rc = one_int(&c, WALL_HLC_SQL, &wall);
+    int rc = mcache_get(&c, r);
+    if (rc == SWLOG_OK)
+        rc = mcache_ready(&c, S_WALL, S_WALL + 1);
     if (rc != SWLOG_OK)
         return rc;
+    sqlite3_stmt *st = c.k->s[S_WALL];
+    sqlite3_reset(st);
+    int step = sqlite3_step(st);
+    uint64_t wall = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW)
+        return error_sqlite(err, c.db, "merge: reading the clock");
     uint64_t lim = wall + ((uint64_t)MERGE_MAX_AHEAD_MS << 16);
     if (bound != NULL)
         *bound = lim;
@@ -869,11 +868,13 @@ int merge_changeset(replica *r, const swlog_frame *f, merge_stats *st,
     swlog_buf_init(&c.ev);
     swlog_buf_init(&c.ew);
     uint64_t before = 0, bound = 0, ahead = 0;
-    int rc = check_frame(&c);
+    int rc = mcache_get(&c, r);
     if (rc == SWLOG_OK)
-        rc = merge__tables(c.db, err);
+        rc = check_frame(&c);
     if (rc == SWLOG_OK)
-        rc = mcache_get(&c, r);
+        rc = merge__tables(c.db, &c.k->tables, err);
+    if (rc == SWLOG_OK)
+        rc = mcache_ready(&c, 0, S_COUNT);
     if (rc == SWLOG_OK) {
         sqlite3_stmt *ob = c.k->s[S_OBMAX];
         sqlite3_reset(ob);

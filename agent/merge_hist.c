@@ -30,10 +30,12 @@ static const char conflicts_sql[] =
 enum { T_CONFLICTS = 1, T_HIST = 2, T_HIST_V1 = 4 };
 
 /* Which merge tables exist, and in which layout of _sw_hist. */
-static int tables_state(sqlite3 *db)
+static int tables_state(sqlite3 *db, sqlite3_stmt **look)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT name = '_sw_conflicts', sql LIKE "
+    sqlite3_stmt *st = look != NULL ? *look : NULL;
+    if (st != NULL)
+        sqlite3_reset(st);
+    else if (sqlite3_prepare_v2(db, "SELECT name = '_sw_conflicts', sql LIKE "
                                "'%writes BLOB%' FROM sqlite_master WHERE "
                                "type = 'table' AND name IN ('_sw_hist', "
                                "'_sw_conflicts')",
@@ -46,7 +48,12 @@ static int tables_state(sqlite3 *db)
         else
             state |= sqlite3_column_int(st, 1) ? T_HIST : T_HIST_V1;
     }
-    sqlite3_finalize(st);
+    if (look != NULL) {
+        sqlite3_reset(st);
+        *look = st;
+    } else {
+        sqlite3_finalize(st);
+    }
     return state;
 }
 
@@ -179,9 +186,9 @@ static int migrate_v1(sqlite3 *db, swlog_error *err)
     return rc;
 }
 
-int merge__tables(sqlite3 *db, swlog_error *err)
+int merge__tables(sqlite3 *db, sqlite3_stmt **look, swlog_error *err)
 {
-    int state = tables_state(db);
+    int state = tables_state(db, look);
     if (state == (T_CONFLICTS | T_HIST))
         return SWLOG_OK;
     if ((state & T_HIST_V1) != 0) {
@@ -199,7 +206,7 @@ int merge__tables(sqlite3 *db, swlog_error *err)
 
 int merge__tables_exist(sqlite3 *db)
 {
-    return (tables_state(db) & T_CONFLICTS) != 0;
+    return (tables_state(db, NULL) & T_CONFLICTS) != 0;
 }
 
 int merge__put_varint(swlog_buf *b, uint64_t v)

@@ -24,8 +24,9 @@ typedef struct merge__write {
 } merge__write;
 
 /* Create _sw_hist and _sw_conflicts if missing, or migrate a _sw_hist of
- * the version 1 layout (inside the caller's transaction). */
-int merge__tables(sqlite3 *db, swlog_error *err);
+ * the version 1 layout (inside the caller's transaction). *look (may be
+ * NULL) keeps the look-up statement for the next call; finalize it. */
+int merge__tables(sqlite3 *db, sqlite3_stmt **look, swlog_error *err);
 /* 1 when the engine tables exist (read-only callers), 0 when not. */
 int merge__tables_exist(sqlite3 *db);
 
