@@ -6,7 +6,8 @@
  * can check "no errors".
  *
  * In one run, on synthetic `clients` rows (every typical column filled; no
- * real persons), in change-sets of R records (default 50):
+ * real persons; ids UUIDv7 in creation order, as stations make them, or
+ * random with --random-ids), in change-sets of R records (default 50):
  *  1. baseline: the same rows of station 0 inserted into a plain SQLite
  *     table with the columns of the replica's `clients` table (its CREATE
  *     TABLE and its two indexes copied from a fresh replica; no triggers),
