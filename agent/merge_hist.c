@@ -117,7 +117,8 @@ static int v1_flush(sqlite3 *db, sqlite3_stmt *wr, const v1key *k,
  * every write it ever merged. */
 static int migrate_v1(sqlite3 *db, swlog_error *err)
 {
-    if (sqlite3_exec(db, "ALTER TABLE _sw_hist RENAME TO _sw_hist_v1;" HIST_SQL,
+    if (sqlite3_exec(db,
+                     "ALTER TABLE _sw_hist RENAME TO _sw_hist_v1;" HIST_SQL,
                      NULL, NULL, NULL) != SQLITE_OK)
         return error_sqlite(err, db, "merge: migrating _sw_hist");
     sqlite3_stmt *rd = NULL, *wr = NULL;
