@@ -15,37 +15,43 @@ static const uint8_t ZERO[SWLOG_HASH_BYTES];
 
 /* Statements used for every record, prepared once per change-set. */
 enum {
-    S_SCAN,     /* history of one column and the row's deletes */
-    S_SCAN_ROW, /* history of every column of a row */
-    S_HAS,      /* a write's identity already merged? */
-    S_HLC,      /* a column write of the row with this HLC? */
-    S_DEAD,     /* a delete of the row with this HLC? */
-    S_BELOW,    /* newest write of a column older than an HLC */
-    S_PUT,      /* add a write to the history */
-    S_CONF,     /* record a conflict */
+    S_LOAD, /* the history of one row */
+    S_PUT,  /* write one history row back */
+    S_CONF, /* record a conflict */
+    S_OBMAX, /* the outbox's newest HLC */
+    S_OBDEL, /* drop what the capture triggers wrote (MERGE §8.1) */
+    S_WALL,  /* the replica's wall clock as an HLC (MERGE §9) */
     S_COUNT
 };
 
 static const char *const static_sql[S_COUNT] = {
-    "SELECT col, hlc, signer, frame, rep, value FROM _sw_hist WHERE tbl = ?1 "
-    "AND row_id = ?2 AND (col = ?3 OR col = '')",
-    "SELECT col, hlc, signer, frame, rep, value FROM _sw_hist WHERE tbl = ?1 "
-    "AND row_id = ?2 AND col <> ''",
-    "SELECT 1 FROM _sw_hist WHERE tbl = ?1 AND row_id = ?2 AND col = ?3 AND "
-    "hlc = ?4 AND signer = ?5 AND frame = ?6",
-    "SELECT 1 FROM _sw_hist WHERE tbl = ?1 AND row_id = ?2 AND col <> '' AND "
-    "hlc = ?3 LIMIT 1",
-    "SELECT 1 FROM _sw_hist WHERE tbl = ?1 AND row_id = ?2 AND col = '' AND "
-    "hlc = ?3 LIMIT 1",
-    "SELECT max(hlc) FROM _sw_hist WHERE tbl = ?1 AND row_id = ?2 AND col = "
-    "?3 AND hlc < ?4",
-    "INSERT INTO _sw_hist(tbl, row_id, col, hlc, signer, frame, rep, value) "
-    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    "SELECT hlc, signer, frame, writes FROM _sw_hist WHERE tbl = ?1 AND "
+    "row_id = ?2",
+    "INSERT OR REPLACE INTO _sw_hist(tbl, row_id, hlc, signer, frame, "
+    "writes) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     "INSERT OR IGNORE INTO _sw_conflicts(tbl, row_id, col, win_kind, "
     "win_hlc, win_signer, win_frame, win_value, lose_hlc, lose_signer, "
     "lose_frame, lose_value) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
     "?11, ?12)",
+    "SELECT coalesce(max(hlc), 0) FROM _sw_outbox",
+    "DELETE FROM _sw_outbox WHERE hlc > ?1",
+    /* agent/README.md §Clock */
+    "SELECT ((CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS "
+    "INTEGER) + offset_ms) << 16) FROM _sw_state",
 };
+
+/* The canonical encoding of NULL (MERGE §3.1): a delete's packed value. */
+static const uint8_t NULL_ENC[1] = {SWLOG_NULL};
+
+/* One _sw_hist row of the record's row, held in memory while the record is
+ * merged (MERGE §4): read once, searched for every column, written back
+ * when the merge added to it. */
+typedef struct hrow {
+    uint64_t hlc;
+    uint8_t signer[SWLOG_PUBKEY_BYTES], frame[SWLOG_HASH_BYTES];
+    swlog_buf w; /* packed writes */
+    int dirty;
+} hrow;
 
 /* The version row and the row of one record, read before it is merged. */
 typedef struct rowstate {
@@ -69,16 +75,26 @@ typedef struct cached {
     sqlite3_stmt *st;
 } cached;
 
-typedef struct mctx {
+/* The statements, kept with the replica between change-sets
+ * (replica_merge_cache): preparing them for each change-set cost a tenth
+ * of a hub's ingest. Reset whenever not running. */
+typedef struct mcache {
     cached cache[CACHE_SLOTS];
     size_t ncache, evict;
+    sqlite3_stmt *s[S_COUNT]; /* prepared on first use */
+    sqlite3_stmt *tables;     /* merge__tables' look-up */
+} mcache;
+
+typedef struct mctx {
+    mcache *k;
     sqlite3 *db;
     const schema_model *m;
     const swlog_frame *f;
     merge_stats *st;
     swlog_error *err;
-    sqlite3_stmt *s[S_COUNT];
-    swlog_buf ev, ew; /* encodings of the incoming and a held write */
+    swlog_buf ev, ew; /* encodings of the incoming and a local write */
+    hrow *h;          /* the history of the record's row */
+    size_t nh, caph;
     const schema_table *t;
     char row_id[37];
 } mctx;
@@ -93,8 +109,8 @@ static int prepare(mctx *c, const char *sql, sqlite3_stmt **st)
 /* The cached statement of (table, kind, mask), reset; NULL when none. */
 static sqlite3_stmt *lookup(mctx *c, int kind, uint64_t mask)
 {
-    for (size_t i = 0; i < c->ncache; i++) {
-        cached *e = &c->cache[i];
+    for (size_t i = 0; i < c->k->ncache; i++) {
+        cached *e = &c->k->cache[i];
         if (e->t == c->t && e->kind == kind && e->mask == mask) {
             sqlite3_reset(e->st);
             sqlite3_clear_bindings(e->st);
@@ -115,30 +131,83 @@ static int store(mctx *c, int kind, uint64_t mask, sqlite3_str *s,
     sqlite3_free(sql);
     if (rc != SWLOG_OK)
         return rc;
-    size_t slot = c->ncache;
+    mcache *m = c->k;
+    size_t slot = m->ncache;
     if (slot == CACHE_SLOTS) {
         /* Round robin over the statements not running now. */
         for (size_t k = 0; k < CACHE_SLOTS; k++) {
-            slot = (c->evict + k) % CACHE_SLOTS;
-            if (!sqlite3_stmt_busy(c->cache[slot].st))
+            slot = (m->evict + k) % CACHE_SLOTS;
+            if (!sqlite3_stmt_busy(m->cache[slot].st))
                 break;
         }
-        c->evict = (slot + 1) % CACHE_SLOTS;
-        sqlite3_finalize(c->cache[slot].st);
+        m->evict = (slot + 1) % CACHE_SLOTS;
+        sqlite3_finalize(m->cache[slot].st);
     } else {
-        c->ncache++;
+        m->ncache++;
     }
-    c->cache[slot] = (cached){c->t, kind, mask, *out};
+    m->cache[slot] = (cached){c->t, kind, mask, *out};
     return SWLOG_OK;
 }
 
 static sqlite3_stmt *use(mctx *c, int k)
 {
-    sqlite3_reset(c->s[k]);
-    sqlite3_clear_bindings(c->s[k]);
-    sqlite3_bind_text(c->s[k], 1, c->t->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->s[k], 2, c->row_id, -1, SQLITE_STATIC);
-    return c->s[k];
+    sqlite3_stmt *st = c->k->s[k];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    sqlite3_bind_text(st, 1, c->t->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->row_id, -1, SQLITE_STATIC);
+    return st;
+}
+
+static void mcache_drop(void *p)
+{
+    mcache *m = p;
+    if (m == NULL)
+        return;
+    for (int k = 0; k < S_COUNT; k++)
+        sqlite3_finalize(m->s[k]);
+    for (size_t k = 0; k < m->ncache; k++)
+        sqlite3_finalize(m->cache[k].st);
+    sqlite3_finalize(m->tables);
+    free(m);
+}
+
+/* r's statement cache, made when new. */
+static int mcache_get(mctx *c, replica *r)
+{
+    c->k = replica_merge_cache(r);
+    if (c->k != NULL)
+        return SWLOG_OK;
+    mcache *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return error_set(c->err, SWLOG_ENOMEM, "merge: out of memory");
+    replica_set_merge_cache(r, m, mcache_drop);
+    c->k = m;
+    return SWLOG_OK;
+}
+
+/* Prepare the static statements from..to-1 not prepared yet. */
+static int mcache_ready(mctx *c, int from, int to)
+{
+    for (int k = from; k < to; k++)
+        if (c->k->s[k] == NULL &&
+            sqlite3_prepare_v2(c->db, static_sql[k], -1, &c->k->s[k], NULL) !=
+                SQLITE_OK)
+            return error_sqlite(c->err, c->db, "merge: preparing a "
+                                               "statement");
+    return SWLOG_OK;
+}
+
+/* Every cached statement reset: none holds a read open after a merge. */
+static void mcache_idle(mcache *m)
+{
+    if (m == NULL)
+        return;
+    for (int k = 0; k < S_COUNT; k++)
+        sqlite3_reset(m->s[k]);
+    for (size_t k = 0; k < m->ncache; k++)
+        sqlite3_reset(m->cache[k].st);
+    sqlite3_reset(m->tables);
 }
 
 static int step_done(mctx *c, sqlite3_stmt *st, const char *what)
@@ -146,16 +215,6 @@ static int step_done(mctx *c, sqlite3_stmt *st, const char *what)
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? SWLOG_OK : error_sqlite(c->err, c->db, what);
-}
-
-/* 1 when a query with parameters bound has a row, 0 when not, or < 0. */
-static int has_row(mctx *c, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return 1;
-    return rc == SQLITE_DONE ? 0 : error_sqlite(c->err, c->db, what);
 }
 
 /* ---- pass 1: every table and column declared, every type allowed ---- */
@@ -271,26 +330,165 @@ static uint64_t version_of(const rowstate *rs, size_t i)
 
 /* ---- the history (MERGE §4) ------------------------------------------ */
 
-static int hist_put(mctx *c, const char *col, const merge__write *w)
+static hrow *hist_new(mctx *c)
 {
-    sqlite3_stmt *st = use(c, S_PUT);
-    sqlite3_bind_text(st, 3, col, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)w->hlc);
-    sqlite3_bind_blob(st, 5, w->signer, SWLOG_PUBKEY_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 6, w->frame, SWLOG_HASH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)w->rep);
-    merge__bind_value(st, 8, w);
-    return step_done(c, st, "merge: adding to the history");
+    if (c->nh == c->caph) {
+        size_t cap = c->caph ? 2 * c->caph : 16;
+        hrow *h = realloc(c->h, cap * sizeof *h);
+        if (h == NULL)
+            return NULL;
+        for (size_t k = c->caph; k < cap; k++)
+            swlog_buf_init(&h[k].w);
+        c->h = h;
+        c->caph = cap;
+    }
+    hrow *r = &c->h[c->nh++];
+    r->w.len = 0;
+    r->dirty = 0;
+    return r;
 }
 
+static int damaged(mctx *c)
+{
+    return error_set(c->err, SWLOG_ECORRUPT,
+                     "merge: a _sw_hist row of %s %s is damaged (MERGE §4)",
+                     c->t->name, c->row_id);
+}
+
+/* Read the history of the record's row into c->h. */
+static int hist_load(mctx *c)
+{
+    c->nh = 0;
+    sqlite3_stmt *st = use(c, S_LOAD);
+    int step, rc = SWLOG_OK;
+    while (rc == SWLOG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 1) != SWLOG_PUBKEY_BYTES ||
+            sqlite3_column_bytes(st, 2) != SWLOG_HASH_BYTES) {
+            rc = damaged(c);
+            break;
+        }
+        hrow *r = hist_new(c);
+        if (r == NULL ||
+            swlog_buf_append(&r->w, sqlite3_column_blob(st, 3),
+                             (size_t)sqlite3_column_bytes(st, 3)) !=
+                SWLOG_OK) {
+            rc = error_set(c->err, SWLOG_ENOMEM, "merge: out of memory");
+            break;
+        }
+        r->hlc = (uint64_t)sqlite3_column_int64(st, 0);
+        memcpy(r->signer, sqlite3_column_blob(st, 1), SWLOG_PUBKEY_BYTES);
+        memcpy(r->frame, sqlite3_column_blob(st, 2), SWLOG_HASH_BYTES);
+        merge__packed e;
+        size_t off = 0;
+        int u;
+        while ((u = merge__unpack(r->w.p, r->w.len, &off, &e)) == 1)
+            ;
+        if (u < 0)
+            rc = damaged(c);
+    }
+    if (rc == SWLOG_OK && step != SQLITE_DONE)
+        rc = error_sqlite(c->err, c->db, "merge: reading the history");
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* The next packed write of the held history after (*ri, *off), starting
+ * at (0, 0): 1 with the write in e and its row c->h[*ri], 0 at the end.
+ * hist_load checked every row. */
+static int hist_next(mctx *c, size_t *ri, size_t *off, merge__packed *e)
+{
+    while (*ri < c->nh) {
+        const hrow *r = &c->h[*ri];
+        if (merge__unpack(r->w.p, r->w.len, off, e) == 1)
+            return 1;
+        (*ri)++;
+        *off = 0;
+    }
+    return 0;
+}
+
+static int is_col(const merge__packed *e, const char *col)
+{
+    size_t n = strlen(col);
+    return e->col_len == n && memcmp(e->col, col, n) == 0;
+}
+
+static int same_key(const hrow *r, const merge__write *w)
+{
+    return r->hlc == w->hlc &&
+           memcmp(r->signer, w->signer, SWLOG_PUBKEY_BYTES) == 0 &&
+           memcmp(r->frame, w->frame, SWLOG_HASH_BYTES) == 0;
+}
+
+/* A held packed write as a write; its value borrowed from c->h. */
+static void held_write(const hrow *r, const merge__packed *e,
+                       merge__write *w, swlog_value *val)
+{
+    w->kind = e->col_len == 0 ? SWLOG_DELETE : SWLOG_UPSERT;
+    w->hlc = r->hlc;
+    w->signer = r->signer;
+    w->frame = r->frame;
+    w->rep = e->rep;
+    w->sv = NULL;
+    w->xv = NULL;
+    if (w->kind == SWLOG_UPSERT) {
+        merge__decode(e, val);
+        w->xv = val;
+    }
+}
+
+/* Add a write (value encoded in enc) to the held history. */
+static int hist_put(mctx *c, const char *col, const merge__write *w,
+                    const uint8_t *enc, size_t enc_len)
+{
+    hrow *r = NULL;
+    for (size_t k = 0; k < c->nh && r == NULL; k++)
+        if (same_key(&c->h[k], w))
+            r = &c->h[k];
+    if (r == NULL) {
+        r = hist_new(c);
+        if (r == NULL)
+            return error_set(c->err, SWLOG_ENOMEM, "merge: out of memory");
+        r->hlc = w->hlc;
+        memcpy(r->signer, w->signer, SWLOG_PUBKEY_BYTES);
+        memcpy(r->frame, w->frame, SWLOG_HASH_BYTES);
+    }
+    r->dirty = 1;
+    if (merge__pack(&r->w, col, w->rep, enc, enc_len) != SWLOG_OK)
+        return error_set(c->err, SWLOG_ENOMEM, "merge: out of memory");
+    return SWLOG_OK;
+}
+
+/* Write the history rows the record added to back to _sw_hist. */
+static int hist_flush(mctx *c)
+{
+    for (size_t k = 0; k < c->nh; k++) {
+        hrow *r = &c->h[k];
+        if (!r->dirty)
+            continue;
+        sqlite3_stmt *st = use(c, S_PUT);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)r->hlc);
+        sqlite3_bind_blob(st, 4, r->signer, SWLOG_PUBKEY_BYTES,
+                          SQLITE_STATIC);
+        sqlite3_bind_blob(st, 5, r->frame, SWLOG_HASH_BYTES, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 6, r->w.p, (int)r->w.len, SQLITE_STATIC);
+        int rc = step_done(c, st, "merge: adding to the history");
+        if (rc != SWLOG_OK)
+            return rc;
+        r->dirty = 0;
+    }
+    return SWLOG_OK;
+}
+
+/* 1 when the write's identity (MERGE §2) is in the history. */
 static int hist_has(mctx *c, const char *col, const merge__write *w)
 {
-    sqlite3_stmt *st = use(c, S_HAS);
-    sqlite3_bind_text(st, 3, col, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)w->hlc);
-    sqlite3_bind_blob(st, 5, w->signer, SWLOG_PUBKEY_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 6, w->frame, SWLOG_HASH_BYTES, SQLITE_STATIC);
-    return has_row(c, st, "merge: reading the history");
+    size_t ri = 0, off = 0;
+    merge__packed e;
+    while (hist_next(c, &ri, &off, &e))
+        if (same_key(&c->h[ri], w) && is_col(&e, col))
+            return 1;
+    return 0;
 }
 
 /* MERGE §6: a local write (made in this replica, so not in the history)
@@ -302,40 +500,38 @@ static int local_column(mctx *c, rowstate *rs, size_t i)
     uint64_t cv = version_of(rs, i);
     if (cv == 0)
         return SWLOG_OK;
-    sqlite3_stmt *st = use(c, S_HLC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)cv);
-    int rc = has_row(c, st, "merge: reading the history");
-    if (rc != 0)
-        return rc < 0 ? rc : SWLOG_OK;
     const char *col = c->t->columns[i].name;
-    st = use(c, S_BELOW);
-    sqlite3_bind_text(st, 3, col, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)cv);
+    size_t ri = 0, off = 0;
+    merge__packed e;
     uint64_t rep = 0;
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        rep = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW)
-        return error_sqlite(c->err, c->db, "merge: reading the history");
+    while (hist_next(c, &ri, &off, &e)) {
+        uint64_t h = c->h[ri].hlc;
+        if (e.col_len > 0 && h == cv)
+            return SWLOG_OK; /* a column write of the row with this HLC */
+        if (h < cv && h > rep && is_col(&e, col))
+            rep = h;
+    }
     if (rs->born < cv && rs->born > rep)
         rep = rs->born;
     merge__write w = {.kind = SWLOG_UPSERT, .hlc = cv, .rep = rep,
                       .signer = ZERO, .frame = ZERO};
+    swlog_value v = {.type = SWLOG_NULL};
     if (rs->exists)
-        w.sv = sqlite3_column_value(rs->row, 1 + (int)i);
-    return hist_put(c, col, &w);
+        merge__from_sql(sqlite3_column_value(rs->row, 1 + (int)i), &v);
+    if (merge__encode(&v, &c->ew) != SWLOG_OK)
+        return error_set(c->err, SWLOG_ENOMEM, "merge: out of memory");
+    return hist_put(c, col, &w, c->ew.p, c->ew.len);
 }
 
 static int local_delete(mctx *c, rowstate *rs)
 {
     if (!rs->have_v || !rs->dead_set || rs->dead == 0)
         return SWLOG_OK;
-    sqlite3_stmt *st = use(c, S_DEAD);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)rs->dead);
-    int rc = has_row(c, st, "merge: reading the history");
-    if (rc != 0)
-        return rc < 0 ? rc : SWLOG_OK;
+    size_t ri = 0, off = 0;
+    merge__packed e;
+    while (hist_next(c, &ri, &off, &e))
+        if (e.col_len == 0 && c->h[ri].hlc == rs->dead)
+            return SWLOG_OK; /* a delete of the row with this HLC */
     /* The capture trigger's replaced HLC: the newest version of the row. */
     uint64_t rep = rs->born;
     for (size_t i = 0; i < c->t->ncolumns; i++)
@@ -343,7 +539,7 @@ static int local_delete(mctx *c, rowstate *rs)
             rep = rs->vers[i];
     merge__write w = {.kind = SWLOG_DELETE, .hlc = rs->dead, .rep = rep,
                       .signer = ZERO, .frame = ZERO};
-    return hist_put(c, "", &w);
+    return hist_put(c, "", &w, NULL_ENC, sizeof NULL_ENC);
 }
 
 /* ---- conflicts (MERGE §5) -------------------------------------------- */
@@ -369,60 +565,32 @@ static int conflict(mctx *c, const char *col, const merge__write *win,
     return rc;
 }
 
-/* A history row as a write; its blobs must be 32 bytes (the engine wrote
- * them), anything else is a damaged replica. */
-static int held_write(mctx *c, sqlite3_stmt *st, merge__write *w)
-{
-    if (sqlite3_column_bytes(st, 2) != SWLOG_PUBKEY_BYTES ||
-        sqlite3_column_bytes(st, 3) != SWLOG_HASH_BYTES)
-        return error_set(c->err, SWLOG_ECORRUPT,
-                         "merge: a _sw_hist row of %s has a bad signer or "
-                         "frame id",
-                         c->t->name);
-    const char *col = (const char *)sqlite3_column_text(st, 0);
-    w->kind = col != NULL && col[0] == '\0' ? SWLOG_DELETE : SWLOG_UPSERT;
-    w->hlc = (uint64_t)sqlite3_column_int64(st, 1);
-    w->signer = sqlite3_column_blob(st, 2);
-    w->frame = sqlite3_column_blob(st, 3);
-    w->rep = (uint64_t)sqlite3_column_int64(st, 4);
-    w->xv = NULL;
-    w->sv = w->kind == SWLOG_UPSERT ? sqlite3_column_value(st, 5) : NULL;
-    return SWLOG_OK;
-}
-
-/* Compare the incoming column write v with every held write of its column
- * and every delete of its row: record the conflicts, and say whether v is
- * the newest write of the column (*wins). */
+/* Compare the incoming column write v (its encoding in c->ev) with every
+ * held write of its column and every delete of its row: record the
+ * conflicts, and say whether v is the newest write of the column (*wins). */
 static int scan_column(mctx *c, const char *col, const merge__write *v,
                        int *wins)
 {
-    swlog_value tmp;
     *wins = 1;
-    if (merge__encode(v->xv, &c->ev) != SWLOG_OK)
-        return error_set(c->err, SWLOG_ENOMEM, "merge: out of memory");
-    sqlite3_stmt *st = use(c, S_SCAN);
-    sqlite3_bind_text(st, 3, col, -1, SQLITE_STATIC);
-    int step = SQLITE_DONE, rc = SWLOG_OK;
-    while (rc == SWLOG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    size_t ri = 0, off = 0;
+    merge__packed e;
+    int rc = SWLOG_OK;
+    while (rc == SWLOG_OK && hist_next(c, &ri, &off, &e)) {
+        if (e.col_len != 0 && !is_col(&e, col))
+            continue;
         merge__write w;
-        rc = held_write(c, st, &w);
-        if (rc != SWLOG_OK)
-            break;
+        swlog_value val;
+        held_write(&c->h[ri], &e, &w, &val);
         if (w.kind == SWLOG_DELETE) {
             *wins = 0; /* MERGE §3.2: a tombstone is final */
             if (w.rep < v->hlc)
                 rc = conflict(c, col, &w, v);
             continue;
         }
-        merge__from_sql(w.sv, &tmp);
-        if (merge__encode(&tmp, &c->ew) != SWLOG_OK) {
-            rc = error_set(c->err, SWLOG_ENOMEM, "merge: out of memory");
-            break;
-        }
-        int o = merge__order(v, &c->ev, &w, &c->ew);
+        int o = merge__order(v, c->ev.p, c->ev.len, &w, e.enc, e.enc_len);
         /* MERGE §5.1: writes of the same value lose nothing. */
-        int same = c->ev.len == c->ew.len &&
-                   memcmp(c->ev.p, c->ew.p, c->ev.len) == 0;
+        int same = c->ev.len == e.enc_len &&
+                   memcmp(c->ev.p, e.enc, e.enc_len) == 0;
         if (o > 0 && v->rep < w.hlc && !same)
             rc = conflict(c, col, v, &w);
         else if (o < 0) {
@@ -431,9 +599,6 @@ static int scan_column(mctx *c, const char *col, const merge__write *v,
                 rc = conflict(c, col, &w, v);
         }
     }
-    if (rc == SWLOG_OK && step != SQLITE_DONE)
-        rc = error_sqlite(c->err, c->db, "merge: reading the history");
-    sqlite3_reset(st);
     return rc;
 }
 
@@ -529,18 +694,16 @@ static int merge_upsert(mctx *c, swlog_reader *rd, const swlog_record *rec,
         merge__write v = {.kind = SWLOG_UPSERT, .hlc = rec->hlc,
                           .rep = col.replaced_hlc, .signer = c->f->signer,
                           .frame = c->f->id, .xv = &col.value};
-        rc = hist_has(c, cn, &v);
-        if (rc != 0) {
-            if (rc < 0)
-                return rc;
+        if (hist_has(c, cn, &v))
             continue; /* this write was merged before */
-        }
         rc = local_column(c, rs, (size_t)i);
         int wins = 0;
+        if (rc == SWLOG_OK && merge__encode(v.xv, &c->ev) != SWLOG_OK)
+            rc = error_set(c->err, SWLOG_ENOMEM, "merge: out of memory");
         if (rc == SWLOG_OK)
             rc = scan_column(c, cn, &v, &wins);
         if (rc == SWLOG_OK)
-            rc = hist_put(c, cn, &v);
+            rc = hist_put(c, cn, &v, c->ev.p, c->ev.len);
         if (rc != SWLOG_OK)
             return rc;
         if (wins && !dead) {
@@ -582,28 +745,29 @@ static int merge_delete(mctx *c, const swlog_record *rec, rowstate *rs)
     merge__write d = {.kind = SWLOG_DELETE, .hlc = rec->hlc,
                       .rep = rec->replaced_hlc, .signer = c->f->signer,
                       .frame = c->f->id};
-    int rc = hist_has(c, "", &d);
-    if (rc != 0)
-        return rc < 0 ? rc : SWLOG_OK;
+    if (hist_has(c, "", &d))
+        return SWLOG_OK;
+    int rc = SWLOG_OK;
     for (size_t i = 0; i < c->t->ncolumns; i++)
         if ((rc = local_column(c, rs, i)) != SWLOG_OK)
             return rc;
     /* MERGE §5.2: the delete against every column write of the row it had
      * not seen. */
-    sqlite3_stmt *st = use(c, S_SCAN_ROW);
-    int step = SQLITE_DONE;
-    while (rc == SWLOG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    size_t ri = 0, off = 0;
+    merge__packed e;
+    while (rc == SWLOG_OK && hist_next(c, &ri, &off, &e)) {
+        if (e.col_len == 0 || d.rep >= c->h[ri].hlc)
+            continue;
+        char cn[SWLOG_MAX_NAME + 1];
+        memcpy(cn, e.col, e.col_len); /* merge__unpack bounded it */
+        cn[e.col_len] = '\0';
         merge__write w;
-        rc = held_write(c, st, &w);
-        if (rc == SWLOG_OK && d.rep < w.hlc)
-            rc = conflict(c, (const char *)sqlite3_column_text(st, 0), &d,
-                          &w);
+        swlog_value val;
+        held_write(&c->h[ri], &e, &w, &val);
+        rc = conflict(c, cn, &d, &w);
     }
-    if (rc == SWLOG_OK && step != SQLITE_DONE)
-        rc = error_sqlite(c->err, c->db, "merge: reading the history");
-    sqlite3_reset(st);
     if (rc == SWLOG_OK)
-        rc = hist_put(c, "", &d);
+        rc = hist_put(c, "", &d, NULL_ENC, sizeof NULL_ENC);
     if (rc != SWLOG_OK)
         return rc;
     int exists = rs->exists;
@@ -650,10 +814,14 @@ static int merge_record(mctx *c, swlog_reader *rd, const swlog_record *rec)
     rowstate rs = {0};
     int rc = read_state(c, &rs);
     if (rc == SWLOG_OK)
+        rc = hist_load(c);
+    if (rc == SWLOG_OK)
         rc = local_delete(c, &rs);
     if (rc == SWLOG_OK)
         rc = rec->kind == SWLOG_DELETE ? merge_delete(c, rec, &rs)
                                        : merge_upsert(c, rd, rec, &rs);
+    if (rc == SWLOG_OK)
+        rc = hist_flush(c);
     if (rs.row != NULL)
         sqlite3_reset(rs.row);
     return rc;
@@ -661,37 +829,22 @@ static int merge_record(mctx *c, swlog_reader *rd, const swlog_record *rec)
 
 /* ---- the change-set -------------------------------------------------- */
 
-static int one_int(mctx *c, const char *sql, int64_t arg, int nargs,
-                   uint64_t *out)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(c, sql, &st);
-    if (rc != SWLOG_OK)
-        return rc;
-    if (nargs > 0)
-        sqlite3_bind_int64(st, 1, arg);
-    int step = sqlite3_step(st);
-    if (out != NULL && step == SQLITE_ROW)
-        *out = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return error_sqlite(c->err, c->db, "merge");
-    return SWLOG_OK;
-}
-
-/* The replica's wall clock as an HLC (agent/README.md §Clock). */
-#define WALL_HLC_SQL                                                         \
-    "SELECT ((CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS "   \
-    "INTEGER) + offset_ms) << 16) FROM _sw_state"
-
 int merge_ahead(replica *r, uint64_t hlc, uint64_t *ahead_ms,
                 uint64_t *bound, swlog_error *err)
 {
     mctx c = {.db = replica_db(r), .err = err};
-    uint64_t wall = 0;
-    int rc = one_int(&c, WALL_HLC_SQL, 0, 0, &wall);
+    int rc = mcache_get(&c, r);
+    if (rc == SWLOG_OK)
+        rc = mcache_ready(&c, S_WALL, S_WALL + 1);
     if (rc != SWLOG_OK)
         return rc;
+    sqlite3_stmt *st = c.k->s[S_WALL];
+    sqlite3_reset(st);
+    int step = sqlite3_step(st);
+    uint64_t wall = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW)
+        return error_sqlite(err, c.db, "merge: reading the clock");
     uint64_t lim = wall + ((uint64_t)MERGE_MAX_AHEAD_MS << 16);
     if (bound != NULL)
         *bound = lim;
@@ -715,14 +868,23 @@ int merge_changeset(replica *r, const swlog_frame *f, merge_stats *st,
     swlog_buf_init(&c.ev);
     swlog_buf_init(&c.ew);
     uint64_t before = 0, bound = 0, ahead = 0;
-    int rc = check_frame(&c);
+    int rc = mcache_get(&c, r);
     if (rc == SWLOG_OK)
-        rc = merge__tables(c.db, err);
-    for (int k = 0; rc == SWLOG_OK && k < S_COUNT; k++)
-        rc = prepare(&c, static_sql[k], &c.s[k]);
+        rc = check_frame(&c);
     if (rc == SWLOG_OK)
-        rc = one_int(&c, "SELECT coalesce(max(hlc), 0) FROM _sw_outbox", 0,
-                     0, &before);
+        rc = merge__tables(c.db, &c.k->tables, err);
+    if (rc == SWLOG_OK)
+        rc = mcache_ready(&c, 0, S_COUNT);
+    if (rc == SWLOG_OK) {
+        sqlite3_stmt *ob = c.k->s[S_OBMAX];
+        sqlite3_reset(ob);
+        int step = sqlite3_step(ob);
+        if (step == SQLITE_ROW)
+            before = (uint64_t)sqlite3_column_int64(ob, 0);
+        else
+            rc = error_sqlite(err, c.db, "merge: reading the outbox");
+        sqlite3_reset(ob);
+    }
     swlog_reader rd;
     swlog_record rec;
     if (rc == SWLOG_OK)
@@ -737,9 +899,12 @@ int merge_changeset(replica *r, const swlog_frame *f, merge_stats *st,
     /* MERGE §8: the triggers captured the merge's writes; they are not
      * local changes. Everything above `before` was written by this merge:
      * the caller holds the write lock (BEGIN IMMEDIATE). */
-    if (rc == SWLOG_OK)
-        rc = one_int(&c, "DELETE FROM _sw_outbox WHERE hlc > ?1",
-                     (int64_t)before, 1, NULL);
+    if (rc == SWLOG_OK) {
+        sqlite3_stmt *ob = c.k->s[S_OBDEL];
+        sqlite3_reset(ob);
+        sqlite3_bind_int64(ob, 1, (int64_t)before);
+        rc = step_done(&c, ob, "merge: clearing the outbox");
+    }
     /* MERGE §9: the clock moves past the frame, at most to wall + bound. */
     if (rc == SWLOG_OK)
         rc = merge_ahead(r, f->hlc, &ahead, &bound, err);
@@ -749,11 +914,11 @@ int merge_changeset(replica *r, const swlog_frame *f, merge_stats *st,
         rc = capture_clock_observe(c.db, f->hlc < bound ? f->hlc : bound,
                                    err);
     }
-    for (int k = 0; k < S_COUNT; k++)
-        sqlite3_finalize(c.s[k]);
-    for (size_t k = 0; k < c.ncache; k++)
-        sqlite3_finalize(c.cache[k].st);
+    mcache_idle(c.k);
     swlog_buf_clear(&c.ev);
     swlog_buf_clear(&c.ew);
+    for (size_t k = 0; k < c.caph; k++)
+        swlog_buf_clear(&c.h[k].w);
+    free(c.h);
     return rc;
 }

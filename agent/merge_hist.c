@@ -1,20 +1,23 @@
 /* The merge's own tables (MERGE §4, §5): the history of merged writes and
  * the conflicts found between them, and the order of writes (MERGE §3). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "merge_internal.h"
 
 /* _sw_hist: every write merged (and local writes met by a merge, MERGE §6),
- * one row per column value or delete (col = ''). Its key is the identity
- * of a write, so a change-set merged twice adds nothing.
+ * one row per (table, row, HLC, signer, frame) with that write's column
+ * values (and delete) packed in `writes` (MERGE §4). The key with the
+ * column names inside is the identity of a write, so a change-set merged
+ * twice adds nothing.
  * _sw_conflicts: one row per pair (winner, loser) of MERGE §5. */
-static const char tables_sql[] =
-    "CREATE TABLE IF NOT EXISTS _sw_hist("
-    " tbl TEXT NOT NULL, row_id TEXT NOT NULL, col TEXT NOT NULL,"
-    " hlc INTEGER NOT NULL, signer BLOB NOT NULL, frame BLOB NOT NULL,"
-    " rep INTEGER NOT NULL, value,"
-    " PRIMARY KEY(tbl, row_id, col, hlc, signer, frame)) WITHOUT ROWID;"
+#define HIST_SQL                                                             \
+    "CREATE TABLE _sw_hist("                                                 \
+    " tbl TEXT NOT NULL, row_id TEXT NOT NULL, hlc INTEGER NOT NULL,"        \
+    " signer BLOB NOT NULL, frame BLOB NOT NULL, writes BLOB NOT NULL,"      \
+    " PRIMARY KEY(tbl, row_id, hlc, signer, frame)) WITHOUT ROWID;"
+static const char conflicts_sql[] =
     "CREATE TABLE IF NOT EXISTS _sw_conflicts("
     " tbl TEXT NOT NULL, row_id TEXT NOT NULL, col TEXT NOT NULL,"
     " win_kind INTEGER NOT NULL, win_hlc INTEGER NOT NULL,"
@@ -24,29 +27,190 @@ static const char tables_sql[] =
     " PRIMARY KEY(tbl, row_id, col, win_hlc, win_signer, win_frame,"
     " lose_hlc, lose_signer, lose_frame)) WITHOUT ROWID;";
 
-int merge__tables(sqlite3 *db, swlog_error *err)
+enum { T_CONFLICTS = 1, T_HIST = 2, T_HIST_V1 = 4 };
+
+/* Which merge tables exist, and in which layout of _sw_hist. */
+static int tables_state(sqlite3 *db, sqlite3_stmt **look)
 {
-    if (merge__tables_exist(db))
+    sqlite3_stmt *st = look != NULL ? *look : NULL;
+    if (st != NULL)
+        sqlite3_reset(st);
+    else if (sqlite3_prepare_v2(db, "SELECT name = '_sw_conflicts', sql LIKE "
+                               "'%writes BLOB%' FROM sqlite_master WHERE "
+                               "type = 'table' AND name IN ('_sw_hist', "
+                               "'_sw_conflicts')",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    int state = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_int(st, 0))
+            state |= T_CONFLICTS;
+        else
+            state |= sqlite3_column_int(st, 1) ? T_HIST : T_HIST_V1;
+    }
+    if (look != NULL) {
+        sqlite3_reset(st);
+        *look = st;
+    } else {
+        sqlite3_finalize(st);
+    }
+    return state;
+}
+
+int merge__pack(swlog_buf *w, const char *col, uint64_t rep,
+                const uint8_t *enc, size_t enc_len)
+{
+    size_t n = strlen(col);
+    int rc = merge__put_varint(w, n);
+    if (rc == SWLOG_OK && n > 0)
+        rc = swlog_buf_append(w, col, n);
+    if (rc == SWLOG_OK)
+        rc = merge__put_varint(w, rep);
+    if (rc == SWLOG_OK)
+        rc = swlog_buf_append(w, enc, enc_len);
+    return rc;
+}
+
+/* The key of the group being packed by migrate_v1. */
+typedef struct v1key {
+    char *tbl, *row;
+    sqlite3_int64 hlc;
+    uint8_t signer[SWLOG_PUBKEY_BYTES], frame[SWLOG_HASH_BYTES];
+} v1key;
+
+static int v1_same(sqlite3_stmt *rd, const v1key *k)
+{
+    const char *t = (const char *)sqlite3_column_text(rd, 0);
+    const char *r = (const char *)sqlite3_column_text(rd, 1);
+    return k->tbl != NULL && t != NULL && r != NULL &&
+           strcmp(t, k->tbl) == 0 && strcmp(r, k->row) == 0 &&
+           sqlite3_column_int64(rd, 2) == k->hlc &&
+           sqlite3_column_bytes(rd, 3) == SWLOG_PUBKEY_BYTES &&
+           memcmp(sqlite3_column_blob(rd, 3), k->signer,
+                  SWLOG_PUBKEY_BYTES) == 0 &&
+           sqlite3_column_bytes(rd, 4) == SWLOG_HASH_BYTES &&
+           memcmp(sqlite3_column_blob(rd, 4), k->frame, SWLOG_HASH_BYTES) ==
+               0;
+}
+
+static int v1_flush(sqlite3 *db, sqlite3_stmt *wr, const v1key *k,
+                    const swlog_buf *w, swlog_error *err)
+{
+    if (k->tbl == NULL)
         return SWLOG_OK;
-    if (sqlite3_exec(db, tables_sql, NULL, NULL, NULL) != SQLITE_OK)
+    sqlite3_reset(wr);
+    sqlite3_bind_text(wr, 1, k->tbl, -1, SQLITE_STATIC);
+    sqlite3_bind_text(wr, 2, k->row, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(wr, 3, k->hlc);
+    sqlite3_bind_blob(wr, 4, k->signer, SWLOG_PUBKEY_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(wr, 5, k->frame, SWLOG_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(wr, 6, w->p, (int)w->len, SQLITE_STATIC);
+    int rc = sqlite3_step(wr);
+    sqlite3_reset(wr);
+    return rc == SQLITE_DONE ? SWLOG_OK
+                             : error_sqlite(err, db, "merge: migrating "
+                                                     "_sw_hist");
+}
+
+/* The version 1 history (one row per column write) packed into the
+ * current layout, in the caller's transaction: a station's replica keeps
+ * every write it ever merged. */
+static int migrate_v1(sqlite3 *db, swlog_error *err)
+{
+    if (sqlite3_exec(db,
+                     "ALTER TABLE _sw_hist RENAME TO _sw_hist_v1;" HIST_SQL,
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return error_sqlite(err, db, "merge: migrating _sw_hist");
+    sqlite3_stmt *rd = NULL, *wr = NULL;
+    int rc = SWLOG_OK;
+    if (sqlite3_prepare_v2(db, "SELECT tbl, row_id, hlc, signer, frame, col, "
+                               "rep, value FROM _sw_hist_v1 ORDER BY tbl, "
+                               "row_id, hlc, signer, frame, col",
+                           -1, &rd, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "INSERT INTO _sw_hist VALUES(?1, ?2, ?3, ?4, "
+                               "?5, ?6)",
+                           -1, &wr, NULL) != SQLITE_OK)
+        rc = error_sqlite(err, db, "merge: migrating _sw_hist");
+    swlog_buf w, enc;
+    swlog_buf_init(&w);
+    swlog_buf_init(&enc);
+    v1key k = {0};
+    int step = SQLITE_DONE;
+    while (rc == SWLOG_OK && (step = sqlite3_step(rd)) == SQLITE_ROW) {
+        if (!v1_same(rd, &k)) {
+            rc = v1_flush(db, wr, &k, &w, err);
+            if (rc != SWLOG_OK)
+                break;
+            if (sqlite3_column_bytes(rd, 3) != SWLOG_PUBKEY_BYTES ||
+                sqlite3_column_bytes(rd, 4) != SWLOG_HASH_BYTES) {
+                rc = error_set(err, SWLOG_ECORRUPT,
+                               "merge: a _sw_hist row has a bad signer or "
+                               "frame id");
+                break;
+            }
+            free(k.tbl);
+            free(k.row);
+            k.tbl = strdup((const char *)sqlite3_column_text(rd, 0));
+            k.row = strdup((const char *)sqlite3_column_text(rd, 1));
+            if (k.tbl == NULL || k.row == NULL) {
+                rc = error_set(err, SWLOG_ENOMEM, "out of memory");
+                break;
+            }
+            k.hlc = sqlite3_column_int64(rd, 2);
+            memcpy(k.signer, sqlite3_column_blob(rd, 3), SWLOG_PUBKEY_BYTES);
+            memcpy(k.frame, sqlite3_column_blob(rd, 4), SWLOG_HASH_BYTES);
+            w.len = 0;
+        }
+        swlog_value v;
+        merge__from_sql(sqlite3_column_value(rd, 7), &v);
+        const char *col = (const char *)sqlite3_column_text(rd, 5);
+        if (merge__encode(&v, &enc) != SWLOG_OK ||
+            merge__pack(&w, col != NULL ? col : "",
+                        (uint64_t)sqlite3_column_int64(rd, 6), enc.p,
+                        enc.len) != SWLOG_OK)
+            rc = error_set(err, SWLOG_ENOMEM, "out of memory");
+    }
+    if (rc == SWLOG_OK && step != SQLITE_DONE)
+        rc = error_sqlite(err, db, "merge: migrating _sw_hist");
+    if (rc == SWLOG_OK)
+        rc = v1_flush(db, wr, &k, &w, err);
+    sqlite3_finalize(rd);
+    sqlite3_finalize(wr);
+    free(k.tbl);
+    free(k.row);
+    swlog_buf_clear(&w);
+    swlog_buf_clear(&enc);
+    if (rc == SWLOG_OK &&
+        sqlite3_exec(db, "DROP TABLE _sw_hist_v1", NULL, NULL, NULL) !=
+            SQLITE_OK)
+        rc = error_sqlite(err, db, "merge: migrating _sw_hist");
+    return rc;
+}
+
+int merge__tables(sqlite3 *db, sqlite3_stmt **look, swlog_error *err)
+{
+    int state = tables_state(db, look);
+    if (state == (T_CONFLICTS | T_HIST))
+        return SWLOG_OK;
+    if ((state & T_HIST_V1) != 0) {
+        int rc = migrate_v1(db, err);
+        if (rc != SWLOG_OK)
+            return rc;
+    } else if ((state & T_HIST) == 0 &&
+               sqlite3_exec(db, HIST_SQL, NULL, NULL, NULL) != SQLITE_OK) {
+        return error_sqlite(err, db, "creating the merge tables");
+    }
+    if (sqlite3_exec(db, conflicts_sql, NULL, NULL, NULL) != SQLITE_OK)
         return error_sqlite(err, db, "creating the merge tables");
     return SWLOG_OK;
 }
 
 int merge__tables_exist(sqlite3 *db)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE "
-                               "type = 'table' AND name IN ('_sw_hist', "
-                               "'_sw_conflicts')",
-                           -1, &st, NULL) != SQLITE_OK)
-        return 0;
-    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
-    return n == 2;
+    return (tables_state(db, NULL) & T_CONFLICTS) != 0;
 }
 
-static int put_varint(swlog_buf *b, uint64_t v)
+int merge__put_varint(swlog_buf *b, uint64_t v)
 {
     uint8_t t[10];
     size_t n = 0;
@@ -71,7 +235,7 @@ int merge__encode(const swlog_value *v, swlog_buf *out)
     case SWLOG_INT: {
         uint64_t u = (uint64_t)v->i;
         uint64_t z = (u << 1) ^ (v->i < 0 ? UINT64_MAX : 0);
-        return put_varint(out, z);
+        return merge__put_varint(out, z);
     }
     case SWLOG_REAL: {
         uint64_t u;
@@ -83,7 +247,7 @@ int merge__encode(const swlog_value *v, swlog_buf *out)
     }
     case SWLOG_TEXT:
     case SWLOG_BLOB:
-        rc = put_varint(out, v->len);
+        rc = merge__put_varint(out, v->len);
         return rc != SWLOG_OK || v->len == 0
                    ? rc
                    : swlog_buf_append(out, v->p, v->len);
@@ -149,16 +313,98 @@ static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
     return al < bl ? -1 : al > bl ? 1 : 0;
 }
 
-int merge__order(const merge__write *a, const swlog_buf *ea,
-                 const merge__write *b, const swlog_buf *eb)
+int merge__order(const merge__write *a, const uint8_t *ea, size_t ea_len,
+                 const merge__write *b, const uint8_t *eb, size_t eb_len)
 {
     if (a->hlc != b->hlc)
         return a->hlc < b->hlc ? -1 : 1;
-    int c = cmp_bytes(ea->p, ea->len, eb->p, eb->len);
+    int c = cmp_bytes(ea, ea_len, eb, eb_len);
     if (c == 0)
         c = cmp_bytes(a->signer, SWLOG_PUBKEY_BYTES, b->signer,
                       SWLOG_PUBKEY_BYTES);
     if (c == 0)
         c = cmp_bytes(a->frame, SWLOG_HASH_BYTES, b->frame, SWLOG_HASH_BYTES);
     return c;
+}
+
+/* A varint of at most 10 bytes at p[*off..len). */
+static int get_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned k = 0; k < 10 && *off < len; k++) {
+        uint8_t b = p[(*off)++];
+        *v |= (uint64_t)(b & 0x7f) << (7 * k);
+        if ((b & 0x80) == 0)
+            return SWLOG_OK;
+    }
+    return SWLOG_ECORRUPT;
+}
+
+int merge__unpack(const uint8_t *p, size_t len, size_t *off, merge__packed *e)
+{
+    if (*off >= len)
+        return 0;
+    uint64_t n, x;
+    if (get_varint(p, len, off, &n) != SWLOG_OK || n > SWLOG_MAX_NAME ||
+        n > len - *off)
+        return SWLOG_ECORRUPT;
+    e->col = (const char *)p + *off;
+    e->col_len = (size_t)n;
+    *off += (size_t)n;
+    if (get_varint(p, len, off, &e->rep) != SWLOG_OK || *off >= len)
+        return SWLOG_ECORRUPT;
+    size_t start = *off;
+    uint8_t tag = p[(*off)++];
+    switch (tag) {
+    case SWLOG_NULL:
+        break;
+    case SWLOG_INT:
+        if (get_varint(p, len, off, &x) != SWLOG_OK)
+            return SWLOG_ECORRUPT;
+        break;
+    case SWLOG_REAL:
+        if (len - *off < 8)
+            return SWLOG_ECORRUPT;
+        *off += 8;
+        break;
+    case SWLOG_TEXT:
+    case SWLOG_BLOB:
+        if (get_varint(p, len, off, &x) != SWLOG_OK || x > len - *off)
+            return SWLOG_ECORRUPT;
+        *off += (size_t)x;
+        break;
+    default:
+        return SWLOG_ECORRUPT;
+    }
+    e->enc = p + start;
+    e->enc_len = *off - start;
+    return 1;
+}
+
+void merge__decode(const merge__packed *e, swlog_value *out)
+{
+    memset(out, 0, sizeof *out);
+    const uint8_t *p = e->enc;
+    size_t off = 1;
+    uint64_t x = 0;
+    out->type = p[0];
+    switch (p[0]) {
+    case SWLOG_INT:
+        get_varint(p, e->enc_len, &off, &x);
+        out->i = (int64_t)(x >> 1) ^ -(int64_t)(x & 1);
+        break;
+    case SWLOG_REAL:
+        for (int k = 0; k < 8; k++)
+            x = x << 8 | p[1 + k];
+        memcpy(&out->r, &x, 8);
+        break;
+    case SWLOG_TEXT:
+    case SWLOG_BLOB:
+        get_varint(p, e->enc_len, &off, &x);
+        out->p = p + off;
+        out->len = (size_t)x;
+        break;
+    default:
+        break;
+    }
 }

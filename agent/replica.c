@@ -14,6 +14,8 @@ struct replica {
     sqlite3 *db;
     const schema_model *model;
     char *operator_;
+    void *merge_cache; /* agent/merge.c's prepared statements */
+    void (*merge_cache_drop)(void *);
 };
 
 /* WAL: readers (status, the sync client) never block the writer.
@@ -230,6 +232,8 @@ void replica_close(replica *r)
 {
     if (r == NULL)
         return;
+    if (r->merge_cache_drop != NULL)
+        r->merge_cache_drop(r->merge_cache);
     sqlite3_close(r->db);
     free(r->operator_);
     free(r);
@@ -238,6 +242,14 @@ void replica_close(replica *r)
 sqlite3 *replica_db(replica *r) { return r->db; }
 
 const schema_model *replica_model(replica *r) { return r->model; }
+
+void *replica_merge_cache(replica *r) { return r->merge_cache; }
+
+void replica_set_merge_cache(replica *r, void *cache, void (*drop)(void *))
+{
+    r->merge_cache = cache;
+    r->merge_cache_drop = drop;
+}
 
 int replica_set_operator(replica *r, const char *name, swlog_error *err)
 {

@@ -51,6 +51,10 @@ void replica_close(replica *r); /* NULL does nothing */
 
 sqlite3 *replica_db(replica *r);
 const schema_model *replica_model(replica *r);
+/* The merge's state kept with the connection between change-sets (its
+ * prepared statements, agent/merge.c); replica_close calls drop on it. */
+void *replica_merge_cache(replica *r);
+void replica_set_merge_cache(replica *r, void *cache, void (*drop)(void *));
 /* The version recorded in the replica (its _sw_meta). */
 int replica_schema_version(sqlite3 *db, unsigned *version, swlog_error *err);
 

@@ -6,7 +6,8 @@
  * can check "no errors".
  *
  * In one run, on synthetic `clients` rows (every typical column filled; no
- * real persons), in change-sets of R records (default 50):
+ * real persons; ids UUIDv7 in creation order, as stations make them, or
+ * random with --random-ids), in change-sets of R records (default 50):
  *  1. baseline: the same rows of station 0 inserted into a plain SQLite
  *     table with the columns of the replica's `clients` table (its CREATE
  *     TABLE and its two indexes copied from a fresh replica; no triggers),
@@ -118,7 +119,13 @@ static void set(row *r, int c, const char *fmt, ...)
     r->v[c] = r->buf[c];
 }
 
-/* Row i of station s: deterministic, synthetic. */
+/* --random-ids: row ids with random bits where UUIDv7 has its time (what
+ * this benchmark used before 2026-11-23), so every id-keyed B-tree takes
+ * its inserts all over. By default ids are UUIDv7 as stations make them
+ * (replica_uuid7, SCHEMA §2): a station's rows in creation order. */
+static int random_ids;
+
+/* Row i of station s: deterministic, synthetic; made at 1 s intervals. */
 static void row_make(unsigned s, uint64_t i, row *r)
 {
     static const char *const sur[] = {"王", "李", "张", "刘", "陈", "杨",
@@ -134,6 +141,11 @@ static void row_make(unsigned s, uint64_t i, row *r)
     memset(r, 0, sizeof *r);
     for (int k = 0; k < 16; k++)
         r->id[k] = (uint8_t)(mix(h + (uint64_t)k) >> 24);
+    if (!random_ids) {
+        uint64_t ms = 1763856000000ULL + i * 1000; /* 2025-11-23 */
+        for (int k = 0; k < 6; k++)
+            r->id[k] = (uint8_t)(ms >> (40 - 8 * k));
+    }
     r->id[6] = (uint8_t)(0x70 | (r->id[6] & 0x0f)); /* UUIDv7-shaped */
     r->id[8] = (uint8_t)(0x80 | (r->id[8] & 0x3f));
     static const char hx[] = "0123456789abcdef";
@@ -624,7 +636,8 @@ static int usage(void)
             "       bench_hub run --url URL --ca FILE --hub-key HEX --dir DIR\n"
             "         [--records R(50)] [--changesets N(100)] "
             "[--stations S(64)]\n"
-            "         [--station-changesets M(8)] [--batch B(4)]\n");
+            "         [--station-changesets M(8)] [--batch B(4)] "
+            "[--random-ids]\n");
     return 2;
 }
 
@@ -647,6 +660,10 @@ int main(int argc, char **argv)
     size_t nrec = 50, ncs = 100, nst = 64, mcs = 8;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--random-ids") == 0) {
+            random_ids = 1;
+            continue;
+        }
         if (v == NULL)
             return usage();
         i++;

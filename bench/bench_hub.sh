@@ -7,7 +7,8 @@
 # receipts verified, STATIONS stations at once, bytes per record against
 # CouchDB-style JSON). Every run starts from an empty hub.
 # usage: bench/bench_hub.sh BUILD_DIR [bench_hub options: --changesets N
-#        --stations S --station-changesets M --batch B --records R]
+#        --stations S --station-changesets M --batch B --records R
+#        --random-ids]
 # Exit status: bench_hub's (1 when the hub answered any error) or 1 when
 # the hub did not start or did not stop cleanly on SIGTERM.
 set -eu
@@ -25,6 +26,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/swsync-bench-hub-XXXXXX")
 HUBPID=
 cleanup() {
     if [ -n "$HUBPID" ]; then kill -9 "$HUBPID" 2>/dev/null || true; fi
+    # BENCH_HUB_KEEP=DIR: keep the hub's data folder there (inspection).
+    if [ -n "${BENCH_HUB_KEEP:-}" ]; then cp -r "$T/data" "$BENCH_HUB_KEEP"; fi
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -65,10 +68,11 @@ for _ in $(seq 100); do
 done
 [ -s port ] || { echo "bench_hub.sh: hub did not start" >&2; exit 1; }
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(df -h . | tail -1 | awk '{print $1}')"
-# BENCH_HUB_PERF=FILE: perf record -g of the hub during the run (profiling).
+# BENCH_HUB_PERF=FILE: perf record -g of the hub during the run (profiling;
+# BENCH_HUB_PERF_FREQ=HZ, default 499).
 PERFPID=
 if [ -n "${BENCH_HUB_PERF:-}" ]; then
-    perf record --call-graph dwarf,16384 -F 499 -o "$BENCH_HUB_PERF" -p "$HUBPID" 2>/dev/null &
+    perf record --call-graph dwarf,16384 -F "${BENCH_HUB_PERF_FREQ:-499}" -o "$BENCH_HUB_PERF" -p "$HUBPID" 2>/dev/null &
     PERFPID=$!
     sleep 1
 fi
@@ -76,6 +80,12 @@ rc=0
 "$BH" run --url "https://127.0.0.1:$(cat port)" --ca tls.crt \
     --hub-key "$($K pub hub.key)" --dir "$T" "$@" || rc=$?
 if [ -n "$PERFPID" ]; then kill -INT "$PERFPID"; wait "$PERFPID" || true; fi
+# The hub's CPU time over the whole run (all phases; with --stations 0
+# only the one station's ingest): steadier than rates on a shared machine.
+read -r -a st <"/proc/$HUBPID/stat"
+tck=$(getconf CLK_TCK)
+echo "  hub CPU: $(awk -v u="${st[13]}" -v s="${st[14]}" -v t="$tck" \
+    'BEGIN { printf "%.2f s user + %.2f s system", u / t, s / t }')"
 kill -TERM "$HUBPID"
 for _ in $(seq 300); do kill -0 "$HUBPID" 2>/dev/null || break; sleep 0.1; done
 hrc=0

@@ -263,7 +263,8 @@ START_TEST(merging_twice_changes_nothing)
     uint64_t clock0, clock1;
     swlog_error err = {0};
     ck_assert_int_eq(capture_clock_last(replica_db(r), &clock0, &err), 0);
-    long long hist = count(r, "SELECT count(*) FROM _sw_hist");
+    long long hist = count(r, "SELECT count(*) * 1000000 + "
+                              "sum(length(writes)) FROM _sw_hist");
     merge_stats again = {0};
     for (size_t i = 0; i < NSETS; i++)
         merge_ok(r, &sets[i], &again);
@@ -272,7 +273,9 @@ START_TEST(merging_twice_changes_nothing)
     ck_assert_uint_eq(again.applied, 0);
     ck_assert_uint_eq(again.conflicts, 0);
     ck_assert_uint_eq(again.records, st.records);
-    ck_assert_int_eq(count(r, "SELECT count(*) FROM _sw_hist"), hist);
+    ck_assert_int_eq(count(r, "SELECT count(*) * 1000000 + "
+                              "sum(length(writes)) FROM _sw_hist"),
+                     hist);
     ck_assert_int_eq(count(r, "SELECT count(*) FROM _sw_outbox"), 0);
     ck_assert_int_eq(capture_clock_last(replica_db(r), &clock1, &err), 0);
     ck_assert_uint_ge(clock1, clock0);
@@ -321,6 +324,75 @@ START_TEST(delete_then_update_both_orders)
         replica_close(r);
     }
     for (size_t i = 0; i < 3; i++)
+        mu_free(&c[i]);
+}
+END_TEST
+
+/* A replica whose _sw_hist has the version 1 layout (one row per column
+ * write) is migrated by its next merge (MERGE §4): the writes it held
+ * still count as merged (no-op again) and still find conflicts. */
+START_TEST(history_v1_is_migrated)
+{
+    base = mu_now_hlc() - (3600000ull << 16);
+    mu_cs c[2];
+    mu_begin();
+    mu_upsert("clients", X, h(1));
+    mu_text("name", 0, "a");
+    mu_int("birth_estimated", 0, 1);
+    mu_seal(&c[0], 1, 1, NULL, h(1), 1);
+    mu_begin();
+    mu_upsert("clients", X, h(9)); /* did not see "a" */
+    mu_text("name", 0, "b");
+    mu_seal(&c[1], 2, 1, NULL, h(9), 1);
+
+    replica *ref = fresh();
+    merge_ok(ref, &c[0], NULL);
+    merge_ok(ref, &c[1], NULL);
+    uint8_t want[SWLOG_HASH_BYTES], got[SWLOG_HASH_BYTES];
+    hash(ref, want);
+    replica_close(ref);
+
+    replica *r = fresh();
+    merge_ok(r, &c[0], NULL);
+    char path[512];
+    snprintf(path, sizeof path, "%s",
+             sqlite3_db_filename(replica_db(r), "main"));
+    ck_assert_int_eq(
+        sqlite3_exec(
+            replica_db(r),
+            "BEGIN; CREATE TABLE old AS SELECT * FROM _sw_hist;"
+            "DROP TABLE _sw_hist;"
+            "CREATE TABLE _sw_hist(tbl TEXT NOT NULL, row_id TEXT NOT NULL,"
+            " col TEXT NOT NULL, hlc INTEGER NOT NULL, signer BLOB NOT NULL,"
+            " frame BLOB NOT NULL, rep INTEGER NOT NULL, value,"
+            " PRIMARY KEY(tbl, row_id, col, hlc, signer, frame))"
+            " WITHOUT ROWID;"
+            "INSERT INTO _sw_hist SELECT tbl, row_id, 'name', hlc, signer,"
+            " frame, 0, 'a' FROM old;"
+            "INSERT INTO _sw_hist SELECT tbl, row_id, 'birth_estimated', hlc,"
+            " signer, frame, 0, 1 FROM old;"
+            "DROP TABLE old; COMMIT;",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    replica_close(r);
+    swlog_error err = {0};
+    ck_assert_msg(replica_open(path, &r, &err) == SWLOG_OK, "%s", err.msg);
+    merge_stats st = {0};
+    merge_ok(r, &c[0], &st); /* held before the migration: nothing new */
+    ck_assert_uint_eq(st.applied, 0);
+    ck_assert_uint_eq(st.stale, 0);
+    ck_assert_int_eq(count(r, "SELECT count(*) FROM sqlite_master WHERE "
+                              "name = '_sw_hist_v1'"),
+                     0);
+    ck_assert_int_eq(count(r, "SELECT count(*) FROM _sw_hist"), 1);
+    merge_ok(r, &c[1], &st);
+    ck_assert_uint_eq(st.conflicts, 1);
+    ck_assert_str_eq(text(r, "SELECT lose_value FROM _sw_conflicts"), "a");
+    ck_assert_int_eq(count(r, "SELECT count(*) FROM _sw_hist"), 2);
+    hash(r, got);
+    ck_assert_mem_eq(want, got, sizeof want);
+    replica_close(r);
+    for (size_t i = 0; i < 2; i++)
         mu_free(&c[i]);
 }
 END_TEST
@@ -825,6 +897,7 @@ Suite *merge_suite(void)
     tcase_add_test(tc, converges_in_every_order);
     tcase_add_test(tc, merging_twice_changes_nothing);
     tcase_add_test(tc, delete_then_update_both_orders);
+    tcase_add_test(tc, history_v1_is_migrated);
     tcase_add_test(tc, informed_delete_is_no_conflict);
     tcase_add_test(tc, local_edit_after_merge);
     tcase_add_test(tc, merged_write_over_unseen_local_edit);

@@ -9,8 +9,14 @@
 #include "../error.h"
 #include "hub_merkle.h"
 
+/* Statements of the per-frame path kept prepared (preparing cost more
+ * than running them): keyed by their SQL text's address. */
+#define STORE_CACHED 8
+
 struct hub_store {
     sqlite3 *db;
+    const char *cached_sql[STORE_CACHED];
+    sqlite3_stmt *cached[STORE_CACHED];
     uint64_t leaves; /* committed or pending in the open transaction */
     uint64_t leaves_committed;
 };
@@ -100,6 +106,8 @@ void hub_store_close(hub_store *s)
 {
     if (s == NULL)
         return;
+    for (size_t i = 0; i < STORE_CACHED; i++)
+        sqlite3_finalize(s->cached[i]);
     sqlite3_close_v2(s->db);
     free(s);
 }
@@ -139,11 +147,46 @@ static int prep(hub_store *s, sqlite3_stmt **st, const char *sql,
     return SWLOG_OK;
 }
 
+/* prep for the per-frame statements: the cached statement of sql (a
+ * string constant), reset; released with sqlite3_reset, never finalized.
+ * Not for statements whose loop can call back into the store. */
+static int cprep(hub_store *s, sqlite3_stmt **st, const char *sql,
+                 swlog_error *err)
+{
+    size_t i = 0;
+    while (i < STORE_CACHED && s->cached_sql[i] != NULL &&
+           s->cached_sql[i] != sql)
+        i++;
+    if (i < STORE_CACHED && s->cached_sql[i] == sql) {
+        sqlite3_reset(s->cached[i]);
+        sqlite3_clear_bindings(s->cached[i]);
+        *st = s->cached[i];
+        return SWLOG_OK;
+    }
+    int rc = prep(s, st, sql, err);
+    if (rc == SWLOG_OK && i < STORE_CACHED) {
+        s->cached_sql[i] = sql;
+        s->cached[i] = *st;
+    }
+    return rc;
+}
+
+/* Release a statement of cprep (finalized when the cache was full). */
+static void cdone(hub_store *s, sqlite3_stmt *st)
+{
+    for (size_t i = 0; i < STORE_CACHED; i++)
+        if (s->cached[i] == st) {
+            sqlite3_reset(st);
+            return;
+        }
+    sqlite3_finalize(st);
+}
+
 int hub_store_head(hub_store *s, const uint8_t feed[SWLOG_PUBKEY_BYTES],
                    hub_feed_head *h, swlog_error *err)
 {
     sqlite3_stmt *st;
-    int rc = prep(s, &st, "SELECT seq, id, frozen, file_end FROM feed WHERE key=?1",
+    int rc = cprep(s, &st, "SELECT seq, id, frozen, file_end FROM feed WHERE key=?1",
                   err);
     if (rc != SWLOG_OK)
         return rc;
@@ -158,7 +201,7 @@ int hub_store_head(hub_store *s, const uint8_t feed[SWLOG_PUBKEY_BYTES],
     } else if (r != SQLITE_DONE) {
         rc = error_sqlite(err, s->db, "read feed head");
     }
-    sqlite3_finalize(st);
+    cdone(s, st);
     return rc;
 }
 
@@ -167,7 +210,7 @@ int hub_store_frame(hub_store *s, const uint8_t feed[SWLOG_PUBKEY_BYTES],
                     uint64_t *leaf, uint64_t *offset, swlog_error *err)
 {
     sqlite3_stmt *st;
-    int rc = prep(s, &st,
+    int rc = cprep(s, &st,
                   "SELECT id, leaf, offset FROM frame WHERE key=?1 AND "
                   "seq=?2", err);
     if (rc != SWLOG_OK)
@@ -186,7 +229,7 @@ int hub_store_frame(hub_store *s, const uint8_t feed[SWLOG_PUBKEY_BYTES],
     } else if (r != SQLITE_DONE) {
         rc = error_sqlite(err, s->db, "read frame index");
     }
-    sqlite3_finalize(st);
+    cdone(s, st);
     return rc;
 }
 
@@ -194,7 +237,7 @@ static int put_node(hub_store *s, unsigned level, uint64_t idx,
                     const uint8_t h[SWLOG_HASH_BYTES], swlog_error *err)
 {
     sqlite3_stmt *st;
-    int rc = prep(s, &st, "INSERT INTO node(level, idx, hash) "
+    int rc = cprep(s, &st, "INSERT INTO node(level, idx, hash) "
                           "VALUES(?1, ?2, ?3)", err);
     if (rc != SWLOG_OK)
         return rc;
@@ -203,7 +246,7 @@ static int put_node(hub_store *s, unsigned level, uint64_t idx,
     sqlite3_bind_blob(st, 3, h, SWLOG_HASH_BYTES, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = error_sqlite(err, s->db, "store Merkle node");
-    sqlite3_finalize(st);
+    cdone(s, st);
     return rc;
 }
 
@@ -235,7 +278,7 @@ int hub_store_add_frame(hub_store *s, const uint8_t feed[SWLOG_PUBKEY_BYTES],
                         swlog_error *err)
 {
     sqlite3_stmt *st;
-    int rc = prep(s, &st,
+    int rc = cprep(s, &st,
                   "INSERT INTO feed(key, seq, id, file_end) VALUES(?1, ?2, ?3, ?4) "
                   "ON CONFLICT(key) DO UPDATE SET seq=?2, id=?3, file_end=?4", err);
     if (rc != SWLOG_OK)
@@ -246,14 +289,14 @@ int hub_store_add_frame(hub_store *s, const uint8_t feed[SWLOG_PUBKEY_BYTES],
     sqlite3_bind_int64(st, 4, (int64_t)end);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = error_sqlite(err, s->db, "store feed head");
-    sqlite3_finalize(st);
+    cdone(s, st);
     if (rc != SWLOG_OK)
         return rc;
     uint64_t at = 0;
     rc = add_leaf(s, id, &at, err);
     if (rc != SWLOG_OK)
         return rc;
-    rc = prep(s, &st, "INSERT INTO frame(key, seq, id, leaf, offset) "
+    rc = cprep(s, &st, "INSERT INTO frame(key, seq, id, leaf, offset) "
                       "VALUES(?1, ?2, ?3, ?4, ?5)", err);
     if (rc != SWLOG_OK)
         return rc;
@@ -264,7 +307,7 @@ int hub_store_add_frame(hub_store *s, const uint8_t feed[SWLOG_PUBKEY_BYTES],
     sqlite3_bind_int64(st, 5, (int64_t)offset);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = error_sqlite(err, s->db, "store frame index");
-    sqlite3_finalize(st);
+    cdone(s, st);
     if (rc == SWLOG_OK && leaf != NULL)
         *leaf = at;
     return rc;
@@ -435,7 +478,7 @@ int hub_store_node(hub_store *s, unsigned level, uint64_t idx,
                    uint8_t out[SWLOG_HASH_BYTES], swlog_error *err)
 {
     sqlite3_stmt *st;
-    int rc = prep(s, &st, "SELECT hash FROM node WHERE level=?1 AND idx=?2",
+    int rc = cprep(s, &st, "SELECT hash FROM node WHERE level=?1 AND idx=?2",
                   err);
     if (rc != SWLOG_OK)
         return rc;
@@ -447,7 +490,7 @@ int hub_store_node(hub_store *s, unsigned level, uint64_t idx,
     else
         rc = error_set(err, SWLOG_EARG, "no Merkle node %u/%llu", level,
                        (unsigned long long)idx);
-    sqlite3_finalize(st);
+    cdone(s, st);
     return rc;
 }
 
