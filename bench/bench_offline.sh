@@ -82,16 +82,26 @@ done
 tiers_hub county
 COUNTY_PID=$HUB_PID PORT=$HUB_PORT
 sed -i "s/^port = .*/port = $PORT/" county.conf
-sed -i "s|^hub_url = .*|hub_url = https://127.0.0.1:$PORT|" st1/station.conf
+# The station reaches the hub through the proxy, always on one port: its
+# sync state is kept per hub address.
+rm -f proxy.port
+"$PROXY" --target "$PORT" --port-file proxy.port &
+PROXY_PID=$!
+tiers_wait_file proxy.port 100 || tiers_die "the proxy did not start"
+PPORT=$(cat proxy.port)
+sed -i "s|^hub_url = .*|hub_url = https://127.0.0.1:$PPORT|" st1/station.conf
 "$A" --dir st1 sync --seal >sync0.out 2>&1 || { cat sync0.out >&2; tiers_die "first sync"; }
+kill "$PROXY_PID" && wait "$PROXY_PID" 2>/dev/null
+PROXY_PID=
 tiers_stop "$COUNTY_PID"
+LOG_BASE=$(size st1/station.log)
 
 STAFF=$(sqlv st1/replica.db "SELECT group_concat(id) FROM staff")
 python3 "$HERE/offline_backlog.py" --station 1 --staff "$STAFF" --out week \
     >week.txt || tiers_die "offline_backlog"
 for f in week/*.csv; do
     t=$(basename "$f" .csv)
-    "$A" --dir st1 import "${t#[0-9]_}" "$f" >/dev/null 2>imp.err ||
+    "$A" --dir st1 import "${t#[0-9][0-9]_}" "$f" >/dev/null 2>imp.err ||
         { cat imp.err >&2; tiers_die "import $f"; }
 done
 "$A" --dir st1 seal >seal.out 2>&1 || { cat seal.out >&2; tiers_die "seal"; }
@@ -115,8 +125,6 @@ D=$(date -u -d '+14 days' +%F) D2=$(date -u -d '+15 days' +%F)
     counts_for_ce=1 pass_score=60 >hub.out 2>&1 ||
     { cat hub.out >&2; tiers_die "county training"; }
 mkdir snap && cp -a st1 cdata snap/ || tiers_die "snapshot"
-LOG0=$(size st1/station.log)
-SENT0=$(sqlv st1/replica.db "SELECT max(acked_seq) FROM _sw_sync" 2>/dev/null)
 printf 'backlog: %s\n' "$(tr '\n' ' ' <week.txt)"
 printf 'county-authored for the station: %d changes + 1 county-wide training\n' "$i"
 
@@ -132,10 +140,10 @@ run() {
     tiers_hub county
     COUNTY_PID=$HUB_PID
     rm -f proxy.port stats.txt
-    "$PROXY" --target "$PORT" --port-file proxy.port --stats stats.txt "$@" &
+    "$PROXY" --target "$PORT" --port-file proxy.port --stats stats.txt \
+        --listen-port "$PPORT" "$@" &
     PROXY_PID=$!
     tiers_wait_file proxy.port 100 || tiers_die "the proxy did not start"
-    sed -i "s|^hub_url = .*|hub_url = https://127.0.0.1:$(cat proxy.port)|" st1/station.conf
     local t0 t1 out
     t0=$(date +%s%N)
     out=$("$A" --dir st1 sync 2>&1) || { echo "$out" >&2; tiers_die "$name: sync failed"; }
@@ -143,11 +151,10 @@ run() {
     # The proxy writes a connection's byte counts when it closes: bounded.
     local conns=0 k
     for ((k = 0; k < 100; k++)); do
-        [ -s stats.txt ] && ! pgrep -f -- "--target $PORT --port-file proxy.port" >/dev/null && break
         [ -s stats.txt ] && break
         sleep 0.05
     done
-    sleep 0.2
+    sleep 0.2 # a second connection's line, if any
     kill "$PROXY_PID" 2>/dev/null
     wait "$PROXY_PID" 2>/dev/null
     PROXY_PID=
@@ -156,8 +163,7 @@ run() {
     local up down inbox1=0
     read -r up down < <(awk '{ u += $1; d += $2 } END { print u + 0, d + 0 }' stats.txt)
     for f in st1/inbox/*.log; do [ -f "$f" ] && inbox1=$((inbox1 + $(size "$f"))); done
-    local frames_up=$(($(size st1/station.log) - 32))
-    [ "${SENT0:-0}" -gt 0 ] && frames_up=$(($(size st1/station.log) - LOG0))
+    local frames_up=$(($(size st1/station.log) - LOG_BASE))
     local frames_down=$((inbox1 - inbox0))
     local batches pulls
     batches=$(sed -n 's/.* in \([0-9]*\) batch.*/\1/p' <<<"$out" | head -n 1)

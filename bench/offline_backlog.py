@@ -8,7 +8,7 @@ Made-up people only (tools/demo/gen_records.py's generators).
 
 usage: offline_backlog.py --station N --staff ID,ID,... --out DIR
                           [--cases 50] [--services 600] [--seed S]
-Writes DIR/1_clients.csv, 2_cases.csv, 3_case_services.csv.
+Writes DIR/01_clients.csv, 02_cases.csv, 03_case_services.csv.
 """
 import argparse
 import datetime

@@ -15,6 +15,9 @@
  *                  all); later ones are forwarded cleanly
  *   --stats FILE   append "up down" (bytes) of each connection that ends
  *   --stall-file F create F when a connection stalls
+ *   --listen-port P listen on port P (default: a free port); a client
+ *                  that keys its state by the hub's address keeps it
+ *                  across proxies started one after another
  *   --rate-bps R   a slow link: each direction carries at most R bits/s
  *   --latency-ms L a long link: bytes arrive L ms after they were sent
  *                  (one way; a round trip costs 2 L)
@@ -238,7 +241,7 @@ static void pump(conn *k, int up)
 
 int main(int argc, char **argv)
 {
-    int target = 0, faulty = -1;
+    int target = 0, faulty = -1, listen_port = 0;
     const char *port_file = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
@@ -260,6 +263,8 @@ int main(int argc, char **argv)
             stall_file = v;
         else if (strcmp(a, "--faulty") == 0)
             faulty = atoi(v);
+        else if (strcmp(a, "--listen-port") == 0)
+            listen_port = atoi(v);
         else if (strcmp(a, "--rate-bps") == 0)
             rate_bps = atoll(v);
         else if (strcmp(a, "--latency-ms") == 0)
@@ -282,6 +287,9 @@ int main(int argc, char **argv)
     socklen_t alen = sizeof a;
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (listen_port < 0 || listen_port > 65535)
+        return fprintf(stderr, "faultproxy: --listen-port 0..65535\n"), 2;
+    a.sin_port = htons((unsigned short)listen_port);
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(ls, (struct sockaddr *)&a, sizeof a) != 0 || listen(ls, 16) != 0 ||
         getsockname(ls, (struct sockaddr *)&a, &alen) != 0) {
