@@ -3,7 +3,8 @@
 # HTTPS on 127.0.0.1: a county hub and two stations (setup as
 # tests/test_pull.sh). The county (`swsync-hub change`) and station 1 (its
 # own `change`, before it pulls) edit the same case column concurrently:
-# - the conflict is pending at the hub (/metrics, the page with the resolve
+# - the conflicts (also one of a personal column, clients.name, whose
+#   values stay hidden without --reveal) are pending at the hub (/metrics, the page with the resolve
 #   command, `swsync-hub conflicts` and --json);
 # - a bad id is refused with exit 2 and the hub's content hash unchanged;
 # - `swsync-hub resolve ID --keep loser` authors a change-set; after a sync
@@ -174,14 +175,17 @@ hub_stop
 
 echo "== concurrent edits: the county and station 1 change risk_level"
 hub_cmd change cases "$CASE" risk_level=high || fail "hub change"
+hub_cmd change clients "$CL" name=县里改名 || fail "hub change name"
 "$A" --dir st1 change cases "$CASE" risk_level=key >/dev/null 2>err ||
     { cat err; fail "station change"; }
+"$A" --dir st1 change clients "$CL" name=站里改名 >/dev/null 2>err ||
+    { cat err; fail "station change name"; }
 hub_start
 sync_st st1
 hub_stop
 hub_start
 P=$(metric swsync_hub_conflicts_pending)
-[ "$P" = 1 ] || fail "hub pending conflicts: '$P', want 1"
+[ "$P" = 2 ] || fail "hub pending conflicts: '$P', want 2"
 curl -sS --cacert ca.pem "https://127.0.0.1:$HUB_PORT/" >page.html ||
     fail "page"
 hub_stop
@@ -189,8 +193,17 @@ hub_stop
 echo "== swsync-hub conflicts"
 hub_cmd conflicts || fail "conflicts"
 cat hubcmd.out
-grep -q "^1 conflict waiting" hubcmd.out || fail "conflicts: count"
-ID=$(head -1 hubcmd.out | cut -d' ' -f1)
+grep -q "^2 conflicts waiting" hubcmd.out || fail "conflicts: count"
+ID=$(grep "cases.risk_level" hubcmd.out | cut -d' ' -f1)
+NID=$(grep "clients.name" hubcmd.out | cut -d' ' -f1)
+# Personal values are hidden, on the page too, unless --reveal.
+grep -q "(hidden: personal)" hubcmd.out || fail "name not hidden"
+grep -q "改名" hubcmd.out page.html && fail "a personal value was shown"
+grep -q "$NID" page.html || fail "the page does not list $NID"
+"$HUB" conflicts --config county.conf --reveal >reveal.out ||
+    fail "conflicts --reveal"
+grep -q "县里改名" reveal.out && grep -q "站里改名" reveal.out ||
+    fail "--reveal does not show the values"
 [ ${#ID} = 12 ] || fail "conflicts: id '$ID'"
 grep -q "cases.risk_level" hubcmd.out || fail "conflicts: column"
 grep -q "swsync-hub resolve --config HUB.CONF $ID --keep" page.html ||
@@ -199,13 +212,12 @@ hub_cmd conflicts --json || fail "conflicts --json"
 LOSER=$("$PY" -c '
 import json, sys
 a = json.load(open("hubcmd.out"))
-assert len(a) == 1 and a[0]["id"] == sys.argv[1], a
-print(a[0]["loser"]["value"])' "$ID") || fail "json"
+c = [x for x in a if x["id"] == sys.argv[1]]
+assert len(a) == 2 and len(c) == 1, a
+print(c[0]["loser"]["value"])' "$ID") || fail "json"
 WINNER=$(val cdata "SELECT risk_level FROM cases WHERE id='$CASE'")
 echo "winner $WINNER, loser $LOSER"
 [ -n "$LOSER" ] && [ "$LOSER" != "$WINNER" ] || fail "values"
-"$HUB" conflicts --config county.conf --reveal >/dev/null ||
-    fail "conflicts --reveal"
 
 echo "== a bad id changes nothing"
 H0=$("$HUB" content-hash --config county.conf) || fail "content-hash"
@@ -228,16 +240,21 @@ grep -q "for 440983102000-01" hubcmd.out || fail "resolve: addressee"
 [ "$(val cdata "SELECT risk_level FROM cases WHERE id='$CASE'")" = "$LOSER" ] ||
     fail "hub replica does not hold the chosen value"
 hub_cmd conflicts || fail "conflicts after"
-grep -q "^0 conflicts waiting" hubcmd.out || { cat hubcmd.out; fail "still listed"; }
+grep -q "^1 conflict waiting" hubcmd.out || { cat hubcmd.out; fail "still listed"; }
+grep -q "$ID" hubcmd.out && fail "$ID still listed"
+hub_cmd resolve "$NID" --keep 第三个名字 || fail "resolve name"
+grep -q "改名\|第三个" hubcmd.out hubcmd.err && fail "resolve printed a name"
 hub_cmd resolve "$ID" --keep loser && fail "resolved twice"
 hub_start
 sync_st st1
 [ "$(val st1 "SELECT risk_level FROM cases WHERE id='$CASE'")" = "$LOSER" ] ||
     fail "station 1 does not hold the chosen value"
+[ "$(val st1 "SELECT name FROM clients WHERE id='$CL'")" = 第三个名字 ] ||
+    fail "station 1 does not hold the chosen name"
 [ "$(val st1 "$pending_sql")" = 0 ] ||
     fail "station 1 still has a pending conflict"
 [ "$(metric swsync_hub_conflicts_pending)" = 0 ] || fail "hub pending after"
 curl -sS --cacert ca.pem "https://127.0.0.1:$HUB_PORT/" >page.html
-grep -q "$ID" page.html && fail "the page still lists $ID"
+grep -q "$ID\|$NID" page.html && fail "the page still lists a resolved one"
 hub_stop
 echo "PASS"
