@@ -3,6 +3,7 @@
  * (agent/bundle.c; agent/README.md "Bundles"). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bundle.h"
@@ -121,12 +122,53 @@ static int import_reply(cli_station *s, const char *path)
            st.hub[0], st.hub[1], st.hub[2], st.hub[3], st.receipted,
            st.receipted == 1 ? "" : "s", st.accepted, st.duplicate,
            st.refused, st.acked_seq);
+    int rc = CLI_OK;
+    if (st.pull != NULL) {
+        /* PROTOCOL §9.1: the hub's frames for this station, merged by the
+         * code of a pull (§10.3): the cursor moves in the same
+         * transaction; frames at or below it are duplicates. */
+        char inbox[CLI_PATH_MAX];
+        bundle_stats bs = {0};
+        if (cli_path(inbox, s->dir, "inbox") != 0) {
+            cli_fail("import-bundle", CLI_EFAIL, "folder path too long");
+            rc = CLI_EFAIL;
+        } else {
+            bundle_options o = {.trusted = st.hub, .ntrusted = 1,
+                                .self = s->pk, .inbox = inbox};
+            if (bundle_import_mem(s->r, path, st.pull, st.pull_len, &o, &bs,
+                                  &e) != SWLOG_OK) {
+                fprintf(stderr, "swsync-agent import-bundle: %s: the pull "
+                                "frames of the reply: %s; the receipts are "
+                                "stored, nothing of the pull was merged\n",
+                        path, e.msg);
+                rc = CLI_EFAIL;
+            } else {
+                uint64_t seq = 0;
+                uint8_t id[SWLOG_HASH_BYTES];
+                if (bundle_head(s->r, st.hub, &seq, id, &e) != SWLOG_OK)
+                    seq = 0;
+                printf("pulled %" PRIu64 " frame%s from the reply (%" PRIu64
+                       " new, %" PRIu64 " already merged): %" PRIu64
+                       " change-set%s merged, %" PRIu64 " conflict%s "
+                       "recorded; hub feed merged up to seq %" PRIu64 "\n",
+                       bs.frames, bs.frames == 1 ? "" : "s", bs.imported,
+                       bs.duplicates, bs.changesets,
+                       bs.changesets == 1 ? "" : "s", bs.merge.conflicts,
+                       bs.merge.conflicts == 1 ? "" : "s", seq);
+                if (st.pull_more)
+                    printf("the hub has more frames for this station: ask "
+                           "the county office for import-bundle "
+                           "--pull-after %" PRIu64 ", or sync\n", seq);
+            }
+        }
+        free(st.pull);
+    }
     if (st.refused > 0)
         fprintf(stderr, "swsync-agent import-bundle: the hub refused %"
                 PRIu64 " frame%s: the county office must look at it "
                 "(swsync-agent status shows the hub's reason)\n",
                 st.refused, st.refused == 1 ? "" : "s");
-    return st.refused > 0 ? CLI_EFAIL : CLI_OK;
+    return st.refused > 0 ? CLI_EFAIL : rc;
 }
 
 int cmd_import_bundle(int argc, char **argv)

@@ -127,6 +127,63 @@ static int answer_seqs(const char *line, size_t len, const uint8_t pk[32],
     return rc;
 }
 
+/* The end line (PROTOCOL §9.1): {"end":..., "pull":null} or "pull":
+ * {"after":A,"frames":N,"bytes":L,"more":B,"body":"<2L hex>"}. */
+static int end_line(const char *p, size_t ll, const char *path,
+                    unsigned lineno, reply_stats *st, swlog_error *err)
+{
+    json_doc d = {0};
+    char magic[32] = "";
+    uint64_t bytes = 0;
+    int rc = SWLOG_OK;
+    if (json_parse(&d, p, ll, NULL) != SWLOG_OK ||
+        json_string(&d, json_member(&d, 0, "end"), magic, sizeof magic) !=
+            SWLOG_OK ||
+        strcmp(magic, REPLY_MAGIC) != 0) {
+        rc = swlog_fail(err, SWLOG_EMAGIC, 0, "%s:%u: not the end line of "
+                        "a reply (" REPLY_MAGIC ", PROTOCOL §9.1)", path,
+                        lineno);
+        goto out;
+    }
+    int pull = json_member(&d, 0, "pull");
+    if (pull < 0 || json_type_of(&d, pull) == JSON_NULL)
+        goto out;
+    int more = json_member(&d, pull, "more");
+    if (json_type_of(&d, pull) != JSON_OBJECT ||
+        json_u64(&d, json_member(&d, pull, "bytes"), &bytes) != SWLOG_OK ||
+        json_u64(&d, json_member(&d, pull, "frames"), &st->pull_frames) !=
+            SWLOG_OK ||
+        json_u64(&d, json_member(&d, pull, "after"), &st->pull_after) !=
+            SWLOG_OK ||
+        (json_type_of(&d, more) != JSON_TRUE &&
+         json_type_of(&d, more) != JSON_FALSE) ||
+        bytes < SWLOG_FILE_HEADER_BYTES || bytes > REPLY_PULL_MAX_BYTES) {
+        rc = swlog_fail(err, SWLOG_ECORRUPT, 0, "%s:%u: the pull member is "
+                        "not {after, frames, bytes (32..%u), more, body} "
+                        "(PROTOCOL §9.1)", path, lineno,
+                        REPLY_PULL_MAX_BYTES);
+        goto out;
+    }
+    st->pull_more = json_type_of(&d, more) == JSON_TRUE;
+    if ((st->pull = malloc((size_t)bytes)) == NULL) {
+        rc = swlog_fail(err, SWLOG_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    if (json_hex(&d, json_member(&d, pull, "body"), st->pull,
+                 (size_t)bytes) != SWLOG_OK) {
+        free(st->pull);
+        st->pull = NULL;
+        rc = swlog_fail(err, SWLOG_ECORRUPT, 0, "%s:%u: the pull body is not "
+                        "%llu bytes in lowercase hex (PROTOCOL §9.1)", path,
+                        lineno, (unsigned long long)bytes);
+        goto out;
+    }
+    st->pull_len = (size_t)bytes;
+out:
+    json_clear(&d);
+    return rc;
+}
+
 int reply_import(sqlite3 *db, const char *hub_name, const char *hub_key_hex,
                  const char *log_path, const uint8_t pk[32],
                  const char *path, reply_stats *st, swlog_error *err)
@@ -224,6 +281,8 @@ int reply_import(sqlite3 *db, const char *hub_name, const char *hub_key_hex,
             size_t ll = (size_t)(e - p);
             if (ll > 6 && strncmp(p, "{\"end\"", 6) == 0) {
                 ended = 1;
+                if (pass == 0)
+                    rc = end_line(p, ll, path, lineno, st, err);
                 break;
             }
             uint64_t seq[PUSH_MAX_FRAMES];
@@ -284,6 +343,11 @@ int reply_import(sqlite3 *db, const char *hub_name, const char *hub_key_hex,
                             "reply is cut; copy it again", path);
     }
 done:
+    if (rc != SWLOG_OK) {
+        free(st->pull);
+        st->pull = NULL;
+        st->pull_len = 0;
+    }
     if (f != NULL)
         fclose(f);
     state_close(s);

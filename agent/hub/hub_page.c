@@ -161,6 +161,43 @@ static void summary(swlog_buf *b, const hub_view *v)
     P(b, "</p>\n");
 }
 
+/* The first pending conflicts one by one, each with the command that
+ * resolves it: authoring needs the hub stopped (PROTOCOL §10), so the page
+ * offers no form. No values: they may be personal data. */
+static void conflict_list(swlog_buf *b, const hub_view *v)
+{
+    if (v->npending == 0)
+        return;
+    P(b, "<table id=\"pending\" class=\"list\"><thead><tr><th>ID</th>"
+         "<th>Table.column</th><th>Row</th><th>Resolve with (hub stopped)"
+         "</th></tr></thead><tbody>\n");
+    for (size_t i = 0; i < v->npending; i++) {
+        const hub_view_conflict *c = &v->pending[i];
+        P(b, "<tr><td data-label=\"ID\"><code>");
+        esc(b, c->id);
+        P(b, "</code></td><td data-label=\"Table.column\">");
+        esc(b, c->tbl);
+        P(b, ".");
+        esc(b, c->col);
+        P(b, "</td><td data-label=\"Row\"><code>");
+        esc(b, c->row_id);
+        P(b, "</code></td><td data-label=\"Resolve\">");
+        if (c->deleted) {
+            P(b, "the row was deleted (final): nothing to write");
+        } else {
+            P(b, "<code>swsync-hub resolve --config HUB.CONF ");
+            esc(b, c->id);
+            P(b, " --keep winner|loser|VALUE</code>");
+        }
+        P(b, "</td></tr>\n");
+    }
+    P(b, "</tbody></table>\n");
+    if (v->conflicts > v->npending)
+        P(b, "<p>%" PRIu64 " more are listed by <code>swsync-hub conflicts "
+             "--config HUB.CONF</code>.</p>\n",
+          v->conflicts - (uint64_t)v->npending);
+}
+
 static unsigned index_page(hub *h, hub_stats *stats, swlog_buf *b)
 {
     hub_view v;
@@ -204,6 +241,7 @@ static unsigned index_page(hub *h, hub_stats *stats, swlog_buf *b)
               v.groups[i].n);
         }
         P(b, "</tbody></table>\n");
+        conflict_list(b, &v);
     }
     P(b, "<p><small>Lag: highest seq the station offered in a push minus "
          "the seq held. Clock skew: largest frame time minus the hub's "

@@ -121,6 +121,8 @@ typedef struct serve_ctx {
     const uint8_t *salt;
     uint64_t limit, n, max_bytes;
     int failed;
+    int strict; /* 1: even the first frame within max_bytes */
+    int more;   /* a frame was left out */
 } serve_ctx;
 
 static int serve_one(void *ctx, uint64_t seq, const char *recipient,
@@ -130,8 +132,11 @@ static int serve_one(void *ctx, uint64_t seq, const char *recipient,
     (void)seq;
     (void)recipient;
     if (c->n >= c->limit ||
-        (c->n > 0 && c->out->len + len + SWLOG_ENVELOPE_BYTES > c->max_bytes))
+        ((c->n > 0 || c->strict) &&
+         c->out->len + len + SWLOG_ENVELOPE_BYTES > c->max_bytes)) {
+        c->more = 1;
         return 1;
+    }
     uint8_t head[SWLOG_ENVELOPE_HEAD_BYTES], crc[4];
     swlog_envelope_encode(c->salt, body, len, head, crc);
     if (swlog_buf_append(c->out, head, sizeof head) != SWLOG_OK ||
@@ -213,7 +218,7 @@ unsigned hub_pull(hub *h, const hub_pull_req *q, swlog_buf *out,
     swlog_file_header_encode(salt, hdr);
     out->len = 0;
     swlog_buf_append(out, hdr, sizeof hdr);
-    serve_ctx c = {out, salt, limit, 0, h->cfg.max_push_bytes, 0};
+    serve_ctx c = {out, salt, limit, 0, h->cfg.max_push_bytes, 0, 0, 0};
     swlog_error err = {0};
     int rc = hub_store_outbound(h->store, after, unit, serve_one, &c, &err);
     pthread_mutex_unlock(&h->mu);
@@ -222,4 +227,35 @@ unsigned hub_pull(hub *h, const hub_pull_req *q, swlog_buf *out,
                     c.failed ? "out of memory" : err.msg);
     *is_frames = 1;
     return 200;
+}
+
+int hub_pull_frames(hub *h, const uint8_t key[SWLOG_PUBKEY_BYTES],
+                    uint64_t after, uint64_t max_frames, uint64_t max_bytes,
+                    swlog_buf *out, uint64_t *n, int *more, swlog_error *err)
+{
+    *n = 0;
+    *more = 0;
+    char why[300];
+    uint8_t salt[SWLOG_SALT_BYTES], hdr[SWLOG_FILE_HEADER_BYTES];
+    swlog_random(salt, sizeof salt);
+    swlog_file_header_encode(salt, hdr);
+    out->len = 0;
+    if (swlog_buf_append(out, hdr, sizeof hdr) != SWLOG_OK)
+        return swlog_fail(err, SWLOG_ENOMEM, 0, "out of memory");
+    pthread_mutex_lock(&h->mu);
+    const char *unit = station_unit(h, key, hub__now_ms(), why, sizeof why);
+    if (unit == NULL) {
+        pthread_mutex_unlock(&h->mu);
+        return swlog_fail(err, SWLOG_EINVAL, 0, "%s", why);
+    }
+    serve_ctx c = {out, salt, max_frames, 0, max_bytes, 0, 1, 0};
+    int rc = hub_store_outbound(h->store, after, unit, serve_one, &c, err);
+    pthread_mutex_unlock(&h->mu);
+    if (c.failed)
+        return swlog_fail(err, SWLOG_ENOMEM, 0, "out of memory");
+    if (rc < 0)
+        return err->code != SWLOG_OK ? err->code : SWLOG_EIO;
+    *n = c.n;
+    *more = c.more;
+    return SWLOG_OK;
 }

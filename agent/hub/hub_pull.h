@@ -30,6 +30,18 @@ typedef struct hub_pull_req {
 unsigned hub_pull(hub *h, const hub_pull_req *q, swlog_buf *out,
                   int *is_frames);
 
+/* The frames a pull by station key would be answered, without a request
+ * (swsync-hub import-bundle's reply, PROTOCOL §9.1, where the station was
+ * authenticated by the signatures of its bundle): a frames body in out
+ * with the hub's frames of seq > after addressed to the key's unit or to
+ * "*", in increasing seq, at most max_frames and max_bytes of body (the
+ * first frame only when it fits). *n frames; *more = 1 when frames were
+ * left out. SWLOG_EINVAL with a message when the key is not a station key
+ * certified by this hub and valid now (no frames for it). */
+int hub_pull_frames(hub *h, const uint8_t key[SWLOG_PUBKEY_BYTES],
+                    uint64_t after, uint64_t max_frames, uint64_t max_bytes,
+                    swlog_buf *out, uint64_t *n, int *more, swlog_error *err);
+
 struct hub_nonces;
 void hub__nonces_free(struct hub_nonces *n); /* NULL is fine */
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../error.h"
+#include "hub_conflicts.h"
 #include "hub_internal.h"
 
 const char *hub_view_role_name(int role)
@@ -113,12 +114,26 @@ static void forks_of(sqlite3 *db, hub_view_station *s)
     sqlite3_finalize(st);
 }
 
+static int pending_cb(void *ctx, const hub_conflict *c)
+{
+    hub_view *v = ctx;
+    if (v->npending >= HUB_VIEW_MAX_CONFLICTS)
+        return 1;
+    hub_view_conflict *p = &v->pending[v->npending++];
+    snprintf(p->id, sizeof p->id, "%s", c->id);
+    snprintf(p->tbl, sizeof p->tbl, "%s", c->tbl);
+    snprintf(p->col, sizeof p->col, "%s", c->col);
+    snprintf(p->row_id, sizeof p->row_id, "%s", c->row_id);
+    p->deleted = c->win_kind == 2;
+    return 0;
+}
+
 static void conflict_groups(sqlite3 *db, hub_view *v)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
-                           "SELECT tbl, col, count(*) FROM _sw_conflicts "
-                           "GROUP BY tbl, col ORDER BY 3 DESC, 1, 2 LIMIT ?",
+                           "SELECT tbl, col, count(*) FROM _sw_conflicts c "
+                           "WHERE " HUB_CONFLICTS_PENDING " GROUP BY tbl, col ORDER BY 3 DESC, 1, 2 LIMIT ?",
                            -1, &st, NULL) != SQLITE_OK)
         return;
     sqlite3_bind_int(st, 1, HUB_VIEW_MAX_GROUPS);
@@ -196,14 +211,12 @@ int hub_view_load(hub *h, hub_stats *stats, hub_view *v, swlog_error *err)
         q_int(db, "SELECT count(*) FROM sqlite_master WHERE type='table' "
                   "AND name='_sw_conflicts'", NULL) == 1;
     if (v->have_conflicts) {
-        v->conflicts = q_int(db, "SELECT count(*) FROM _sw_conflicts", NULL);
+        v->conflicts = hub_conflicts_pending(db, NULL);
         for (size_t i = 0; i < v->nst; i++)
-            v->st[i].conflicts =
-                q_int(db,
-                      "SELECT count(*) FROM _sw_conflicts WHERE "
-                      "win_signer=?1 OR lose_signer=?1",
-                      v->st[i].feed);
+            v->st[i].conflicts = hub_conflicts_pending(db, v->st[i].feed);
         conflict_groups(db, v);
+        swlog_error e = {0};
+        (void)hub_conflicts_each(db, pending_cb, v, &e); /* best effort */
     }
     sqlite3_close(db);
     return SWLOG_OK;

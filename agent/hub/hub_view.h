@@ -2,7 +2,7 @@
  * one pass (agent/hub/README.md "Pages and metrics"): per feed the unit code
  * and role of its certificate, the head held, frozen state and fork
  * evidence, refusals, the observations of hub_stats.h and conflicts waiting
- * for review. Read-only: the store and the key registry under the hub's
+ * for review (hub_conflicts.h: resolved ones are not counted). Read-only: the store and the key registry under the hub's
  * mutex, hub.db's fork and parked tables and the replica's _sw_conflicts
  * through read-only SQLite connections (a county hub's SQLite layout). */
 #ifndef HUB_VIEW_H
@@ -18,6 +18,7 @@
 #define HUB_VIEW_MAX_STATIONS 2000 /* listed; more are counted only */
 #define HUB_VIEW_MAX_PARKED 20     /* newest refused frames on a page */
 #define HUB_VIEW_MAX_GROUPS 20     /* conflict groups (table, column) */
+#define HUB_VIEW_MAX_CONFLICTS 50  /* pending conflicts listed one by one */
 
 typedef struct hub_view_station {
     uint8_t feed[SWLOG_PUBKEY_BYTES];
@@ -46,6 +47,12 @@ typedef struct hub_view_group {
     uint64_t n;
 } hub_view_group;
 
+typedef struct hub_view_conflict {
+    char id[16];
+    char tbl[64], col[64], row_id[40];
+    int deleted; /* the winner is a delete: resolve has nothing to write */
+} hub_view_conflict;
+
 typedef struct hub_view {
     char unit[SWLOG_MAX_UNIT + 1]; /* the hub's own */
     uint64_t now_ms;
@@ -58,6 +65,8 @@ typedef struct hub_view {
     uint64_t conflicts;           /* rows waiting for review, hub-wide */
     hub_view_group groups[HUB_VIEW_MAX_GROUPS];
     size_t ngroups;
+    hub_view_conflict pending[HUB_VIEW_MAX_CONFLICTS]; /* the first ones */
+    size_t npending;
     /* Filled for one station (hub_view_station_detail) */
     hub_view_parked parked_rows[HUB_VIEW_MAX_PARKED];
     size_t nparked_rows;

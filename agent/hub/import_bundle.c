@@ -14,11 +14,13 @@
 
 #include "hub.h"
 #include "hub_config.h"
+#include "hub_pull.h"
 #include "json.h"
 #include "keyfile.h"
 
 static const char usage[] =
     "usage: swsync-hub import-bundle --config HUB.CONF FILE --reply OUT\n"
+    "                                [--pull-after SEQ]\n"
     "\n"
     "Import a station's offline bundle (swsync-agent export) into the\n"
     "hub's data folder with the checks, idempotency and receipts of a push\n"
@@ -29,7 +31,14 @@ static const char usage[] =
     "importing a bundle again answers duplicates and stores nothing new.\n"
     "Exit: 0 every frame accepted or already held, 3 a frame refused (see\n"
     "OUT), 1 the bundle or the hub failed (nothing written to OUT), 2\n"
-    "usage.\n";
+    "usage.\n"
+    "\n"
+    "OUT also carries the hub's frames addressed to the bundle's station\n"
+    "(what /v1/pull would answer it), after seq SEQ of the hub's feed\n"
+    "(default 0: all of them; the station skips those it merged). At most\n"
+    "IMPORT_BUNDLE_PULL_MAX_BYTES of frames: when more are waiting, the\n"
+    "reply says so; run it again with --pull-after <the station's cursor,\n"
+    "swsync-agent status: \"pull: hub feed merged up to seq\">.\n";
 
 /* Frames of one pushed batch: within MAX_PUSH_FRAMES, and the receipt of
  * a batch names every frame (PROTOCOL §5). */
@@ -214,8 +223,70 @@ static int write_reply(const char *out, const swlog_buf *b)
     return 0;
 }
 
+/* The end line (PROTOCOL §9.1) with its "pull" member: the hub's frames
+ * for the bundle's station, when every frame of the bundle has one signer
+ * (an export's do), a frame's signature was checked (accepted or held
+ * before) and the signer is a station key certified by this hub; null
+ * otherwise (a note says why). Returns -1 when out of memory. */
+static int pull_member(hub *h, const frame_ref *fr, size_t n, int checked,
+                       uint64_t after, swlog_buf *reply, uint64_t *npull,
+                       int *more, int *have)
+{
+    uint8_t key[SWLOG_PUBKEY_BYTES];
+    int one = n > 0 && checked;
+    for (size_t i = 0; one && i < n; i++) {
+        swlog_frame f;
+        swlog_error e = {0};
+        if (swlog_frame_decode(fr[i].body, fr[i].len, SWLOG_DECODE_NO_SIG,
+                               &f, &e) != SWLOG_OK)
+            one = 0;
+        else if (i == 0)
+            memcpy(key, f.signer, sizeof key);
+        else if (memcmp(key, f.signer, sizeof key) != 0)
+            one = 0;
+    }
+    swlog_buf body;
+    swlog_buf_init(&body);
+    swlog_error err = {0};
+    if (one && hub_pull_frames(h, key, after, IMPORT_BUNDLE_PULL_MAX_FRAMES,
+                               IMPORT_BUNDLE_PULL_MAX_BYTES, &body, npull,
+                               more, &err) == SWLOG_OK) {
+        *have = 1;
+    } else if (one) {
+        fprintf(stderr, "swsync-hub import-bundle: note: no pull frames in "
+                        "the reply: %s\n", err.msg);
+    } else {
+        fprintf(stderr, "swsync-hub import-bundle: note: no pull frames in "
+                        "the reply: the bundle names no single station whose "
+                        "frame this hub verified\n");
+    }
+    static const char head[] = "{\"end\":\"swsync-bundle-reply/1\",\"pull\":";
+    char line[160];
+    int ok = swlog_buf_append(reply, head, sizeof head - 1) == SWLOG_OK;
+    if (*have) {
+        snprintf(line, sizeof line,
+                 "{\"after\":%llu,\"frames\":%llu,\"bytes\":%zu,"
+                 "\"more\":%s,\"body\":\"",
+                 (unsigned long long)after, (unsigned long long)*npull,
+                 body.len, *more ? "true" : "false");
+        ok = ok && swlog_buf_append(reply, line, strlen(line)) == SWLOG_OK;
+        char hx[2 * 256 + 1];
+        for (size_t at = 0; ok && at < body.len; at += 256) {
+            size_t k = body.len - at < 256 ? body.len - at : 256;
+            swlog_hex(body.p + at, k, hx);
+            ok = swlog_buf_append(reply, hx, 2 * k) == SWLOG_OK;
+        }
+        ok = ok && swlog_buf_append(reply, "\"}}\n", 4) == SWLOG_OK;
+    } else {
+        ok = ok && swlog_buf_append(reply, "null}\n", 6) == SWLOG_OK;
+    }
+    swlog_buf_clear(&body);
+    return ok ? 0 : -1;
+}
+
 int import_bundle_main(int argc, char **argv)
 {
+    uint64_t pull_after = 0;
     const char *conf = NULL, *file = NULL, *out = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -225,6 +296,19 @@ int import_bundle_main(int argc, char **argv)
             conf = argv[++i];
         } else if (strcmp(argv[i], "--reply") == 0 && i + 1 < argc) {
             out = argv[++i];
+        } else if (strcmp(argv[i], "--pull-after") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            const char *a = argv[++i];
+            errno = 0;
+            unsigned long long v = strtoull(a, &end, 10);
+            if (a[0] < '0' || a[0] > '9' || errno != 0 || *end != '\0' ||
+                v >= (1ull << 53)) {
+                fprintf(stderr, "swsync-hub import-bundle: --pull-after "
+                                "takes a seq of the hub's feed (decimal), "
+                                "not '%.40s'\n", a);
+                return 2;
+            }
+            pull_after = v;
         } else if (argv[i][0] != '-' && file == NULL) {
             file = argv[i];
         } else {
@@ -328,11 +412,16 @@ int import_bundle_main(int argc, char **argv)
         ok = swlog_buf_append(&reply, ans.p, ans.len) == SWLOG_OK &&
              swlog_buf_append(&reply, "\n", 1) == SWLOG_OK;
     }
-    /* PROTOCOL §9.1: the end line; "pull" is where the station's pull
-     * frames will go. */
-    static const char tail[] =
-        "{\"end\":\"swsync-bundle-reply/1\",\"pull\":null}\n";
-    ok = ok && swlog_buf_append(&reply, tail, sizeof tail - 1) == SWLOG_OK;
+    /* PROTOCOL §9.1: the end line, with the station's pull frames. */
+    uint64_t npull = 0;
+    int more = 0, have_pull = 0;
+    if (ok && status == 0)
+        ok = pull_member(h, fr, n, tot[0] + tot[1] > 0, pull_after, &reply,
+                         &npull, &more, &have_pull) == 0;
+    if (!ok && status == 0) {
+        fprintf(stderr, "swsync-hub import-bundle: out of memory\n");
+        status = 1;
+    }
     if (!ok && status == 0) {
         fprintf(stderr, "swsync-hub import-bundle: out of memory\n");
         status = 1;
@@ -349,6 +438,14 @@ int import_bundle_main(int argc, char **argv)
                " already held, %" PRIu64 " refused, %" PRIu64
                " fork(s); reply with the receipts: %s\n",
                file, n, tot[0], tot[1], tot[2], tot[3], out);
+        if (have_pull)
+            printf("the reply carries %" PRIu64 " frame%s of the hub's feed "
+                   "for the station (after seq %llu)%s\n", npull,
+                   npull == 1 ? "" : "s", (unsigned long long)pull_after,
+                   more ? "; more are waiting: run import-bundle again with "
+                          "--pull-after <the station's cursor after it "
+                          "imports this reply>"
+                        : "");
         if (tot[2] + tot[3] > 0)
             status = 3;
     }

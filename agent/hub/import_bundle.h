@@ -9,6 +9,11 @@
  * stored). */
 #define IMPORT_BUNDLE_MAX_BYTES (256ull * 1024 * 1024)
 
+/* PROTOCOL §9.1: the pull frames a reply carries (frames body bytes, hex
+ * in the end line: within the JSON reader's 1 MiB per line). */
+#define IMPORT_BUNDLE_PULL_MAX_BYTES 500000u
+#define IMPORT_BUNDLE_PULL_MAX_FRAMES 10000u
+
 /* argv[0] is "import-bundle". Prints; returns the exit status. */
 int import_bundle_main(int argc, char **argv);
 

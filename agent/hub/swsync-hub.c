@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "author_cmd.h"
+#include "conflict_cmd.h"
 #include "hub.h"
 #include "import_bundle.h"
 #include "replica.h"
@@ -33,6 +34,9 @@ static const char usage[] =
     "       swsync-hub transfer --config HUB.CONF [--operator NAME] CASE_ID\n"
     "                  --to UNIT_CODE\n"
     "       swsync-hub import-bundle --config HUB.CONF FILE --reply OUT\n"
+    "       swsync-hub conflicts --config HUB.CONF [--json] [--reveal]\n"
+    "       swsync-hub resolve --config HUB.CONF [--operator NAME] ID\n"
+    "                  --keep winner|loser|VALUE\n"
     "\n"
     "Serve the swsync sync protocol (spec/PROTOCOL.md) over HTTPS: verify\n"
     "pushed frames, store them verbatim in the data folder, merge them into\n"
@@ -68,6 +72,15 @@ static const char usage[] =
     "                    it receives their full state; the old owner is\n"
     "                    told the new owner once, then nothing more\n"
     "  --operator NAME   the author recorded in the change-sets (county)\n"
+    "  conflicts         the conflicts waiting for review (MERGE 5.5), each\n"
+    "                    with its short ID; values of personal and sensitive\n"
+    "                    columns are hidden unless --reveal (the operator\n"
+    "                    may see them; never paste them into tickets)\n"
+    "  resolve ID --keep winner|loser|VALUE  write the chosen value to the\n"
+    "                    conflict's column as a change-set in the hub's feed,\n"
+    "                    sent to the row's station by pull; the conflict\n"
+    "                    leaves the list everywhere that merges it (exit 2:\n"
+    "                    unknown ID or a deleted row, 3: value refused)\n"
     "\n"
     "Configuration, `key = value` lines, `#` comments; relative paths are\n"
     "taken from the configuration file's folder:\n"
@@ -223,6 +236,15 @@ int main(int argc, char **argv)
                 return 0;
             }
         return author_cmd_main(argc, argv);
+    }
+    if (argc > 1 && (strcmp(argv[1], "conflicts") == 0 ||
+                     strcmp(argv[1], "resolve") == 0)) {
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0) {
+                fputs(usage, stdout);
+                return 0;
+            }
+        return conflict_cmd_main(argc, argv);
     }
     if (argc > 1 && strcmp(argv[1], "import-bundle") == 0)
         return import_bundle_main(argc - 1, argv + 1);

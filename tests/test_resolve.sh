@@ -1,0 +1,260 @@
+#!/bin/bash
+# Conflict review and resolution (issue 5, MERGE §5.5), real processes over
+# HTTPS on 127.0.0.1: a county hub and two stations (setup as
+# tests/test_pull.sh). The county (`swsync-hub change`) and station 1 (its
+# own `change`, before it pulls) edit the same case column concurrently:
+# - the conflicts (also one of a personal column, clients.name, whose
+#   values stay hidden without --reveal) are pending at the hub (/metrics, the page with the resolve
+#   command, `swsync-hub conflicts` and --json);
+# - a bad id is refused with exit 2 and the hub's content hash unchanged;
+# - `swsync-hub resolve ID --keep loser` authors a change-set; after a sync
+#   station 1 holds the chosen value, the hub's pending count is 0 and the
+#   station's own replica has no pending conflict either (same rule).
+# $1 = build directory, $2 = source directory.
+set -u
+BUILD=$(cd "${1:?build dir}" && pwd)
+SRC=$(cd "${2:?source dir}" && pwd)
+. "$SRC/tests/support/client_env.sh"
+K=$BUILD/tools/swsync-keys
+A=$BUILD/agent/cli/swsync-agent
+HUB=$BUILD/agent/hub/swsync-hub
+AUDIT=$BUILD/tools/swsync-audit
+PT=$BUILD/tests/swsync_test_pulltool
+for x in "$K" "$A" "$HUB" "$AUDIT" "$PT"; do
+    [ -x "$x" ] || fail "$x not built"
+done
+cd "$T" || fail cd
+export SWSYNC_PASSPHRASE_FILE=/nonexistent # keys are unsealed: never asked
+
+echo "== keys: root -> county -> two stations"
+$K new --out root.key >/dev/null
+$K root-init --key root.key --unit 44 --log root.log >/dev/null || fail root
+$K new --out county.key >/dev/null
+$K certify --issuer root.key --issuer-log root.log --subject county.key \
+    --role county --unit 440983 >/dev/null || fail "certify county"
+ROOT=$($K pub root.key)
+CK=$($K pub county.key)
+mkdir -p cdata
+ST=()
+for n in 1 2; do
+    "$A" --dir "st$n" init --unit "440983102000-0$n" \
+        --hub-url https://127.0.0.1:1 --hub-ca "$T/ca.pem" --hub-key "$CK" \
+        >init.out 2>&1 || { cat init.out; fail "init station $n"; }
+    ST[$n]=$(sed -n 's/^station public key: //p' init.out)
+    [ ${#ST[$n]} = 64 ] || fail "no key in init's output for station $n"
+    $K certify --issuer county.key --issuer-log cdata/hub.log \
+        --certs root.log --subject "${ST[$n]}" --role station \
+        --unit "440983102000-0$n" --from "$(date -u -d '-1 day' +%F)" \
+        --until "$(date -u -d '+1 year' +%F)" \
+        $([ $n = 1 ] && echo --create) >/dev/null 2>>certify.err ||
+        fail "certify station $n"
+done
+# A station key no hub certified (the scope attack's outsider).
+"$A" --dir stx init --unit 440983102000-09 --hub-url https://127.0.0.1:1 \
+    --hub-ca "$T/ca.pem" --hub-key "$CK" >/dev/null 2>&1 || fail "init stx"
+
+# ---- records (synthetic: valid check digits, no real persons) ---------
+UP=0193a000-0000-7000-8000-000000000044
+UC=0193a000-0000-7000-8000-000000440983
+unit_id() { printf '0193a000-0000-7000-8000-%012d' "$1"; }
+resid() { # resident ID with a correct check digit, born 1950-03-0N
+    "$PY" - "$1" <<'PYEOF'
+import sys
+body = "44098319500301%03d" % (100 + 2 * int(sys.argv[1]) + 1)
+w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+s = sum(int(c) * x for c, x in zip(body, w)) % 11
+print(body + "10X98765432"[s])
+PYEOF
+}
+for n in 1 2; do
+    cat >orgs.csv <<EOF
+id,level,parent_id,name,unit_code,division_code,division_code_year,status
+$UP,provincial_hub,,测试省中心,44,440000,2024,active
+$UC,county_hub,$UP,测试县中心,440983,440983,2024,active
+$(unit_id 1),station,$UC,测试镇社工站1,440983102000-01,440983102000,2024,active
+$(unit_id 2),station,$UC,测试镇社工站2,440983102000-02,440983102000,2024,active
+EOF
+    "$A" --dir "st$n" import org_units orgs.csv >/dev/null 2>err ||
+        { cat err; fail "import org units at station $n"; }
+done
+add() { # add DIR TABLE col=value...: prints the new id
+    local d=$1
+    shift
+    "$A" --dir "$d" add "$@" 2>add.err || { cat add.err >&2; return 1; }
+}
+SW=$(add st1 staff name=测试社工 gender=female id_type=none \
+    role=social_worker employment=direct_hire start_date=2024-01-01) ||
+    fail "add staff"
+CL=$(add st1 clients name=测试老人 gender=male birth_date=1950-03-01 \
+    id_type=resident_id id_number="$(resid 1)" village_code=440983102001) ||
+    fail "add client"
+CAT=$(add st1 client_categories client_id="$CL" category=elderly_alone \
+    start_date=2025-01-01 source=screening verified=1) || fail "add category"
+CASE=$(add st1 cases client_id="$CL" worker_id="$SW" \
+    case_no=440983102000-01-2025-A-0001 opened_on=2025-01-05 \
+    consent_by=self source=outreach stage=intake risk_level=general) ||
+    fail "add case"
+ASM=$(add st1 case_assessments case_id="$CASE" assessor_id="$SW" \
+    assessed_on=2025-01-06 kind=initial needs='["economic"]' \
+    risk_level=general) || fail "add assessment"
+CASE2=$(add st1 cases client_id="$CL" worker_id="$SW" \
+    case_no=440983102000-01-2024-A-0009 opened_on=2024-02-05 \
+    consent_by=self source=outreach stage=intake risk_level=general) ||
+    fail "add a second case"
+
+# ---- helpers -----------------------------------------------------------
+cat >county.conf <<EOC
+listen = 127.0.0.1
+port = 0
+tls_cert = $T/hub.pem
+tls_key = $T/hub.key
+hub_key = county.key
+data = cdata
+root_key = $ROOT
+trust_log = root.log
+unit = 440983
+connection_timeout = 5
+shutdown_grace = 2
+max_push_frames = 16
+EOC
+HUB_PID=
+hub_start() {
+    rm -f county.port
+    "$HUB" --config county.conf --port-file county.port 2>>county.err &
+    HUB_PID=$!
+    PIDS+=("$HUB_PID")
+    wait_file county.port
+    HUB_PORT=$(cat county.port)
+}
+hub_stop() { # SIGTERM; the hub stops cleanly with 0 (ASan: no leaks)
+    kill "$HUB_PID" 2>/dev/null
+    wait "$HUB_PID"
+    local rc=$?
+    [ $rc = 0 ] || { tail -20 county.err; fail "hub exit $rc at stop"; }
+}
+hub_cmd() { # swsync-hub change/add/transfer with the hub stopped
+    "$HUB" "$@" --config county.conf >hubcmd.out 2>hubcmd.err ||
+        { cat hubcmd.out hubcmd.err; return 1; }
+}
+sync_st() { # sync_st DIR: sync --seal; output in sync.out
+    "$A" --dir "$1" sync --seal >sync.out 2>&1 ||
+        { cat sync.out; fail "$1: sync"; }
+}
+val() { # val DIR SQL
+    sqlite3 -readonly "$1/replica.db" "$2" 2>/dev/null
+}
+nframes_hub() { # frames in the hub's feed (FORMAT §3)
+    "$PY" - cdata/hub.log <<'PYEOF'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+pos, n = 32, 0
+while pos + 8 <= len(d):
+    pos += 12 + struct.unpack(">I", d[pos + 4:pos + 8])[0]
+    n += 1
+print(n)
+PYEOF
+}
+pending_sql="SELECT count(*) FROM _sw_conflicts c WHERE NOT EXISTS (SELECT 1
+ FROM _sw_hist h WHERE h.tbl = c.tbl AND h.row_id = c.row_id AND h.col = c.col
+ AND h.rep >= c.win_hlc AND h.rep >= c.lose_hlc)"
+metric() { # metric NAME: its value from /metrics
+    curl -sS --cacert ca.pem "https://127.0.0.1:$HUB_PORT/metrics" |
+        sed -n "s/^$1 //p"
+}
+
+echo "== stations push to the county"
+hub_start
+echo "port = $HUB_PORT" >>county.conf # restarts keep the stations' URL
+for n in 1 2; do
+    sed -i "s|^hub_url = .*|hub_url = https://127.0.0.1:$HUB_PORT|" \
+        "st$n/station.conf"
+    sync_st "st$n"
+done
+[ "$(metric swsync_hub_conflicts_pending)" = 0 ] || fail "pending before"
+hub_stop
+
+echo "== concurrent edits: the county and station 1 change risk_level"
+hub_cmd change cases "$CASE" risk_level=high || fail "hub change"
+hub_cmd change clients "$CL" name=县里改名 || fail "hub change name"
+"$A" --dir st1 change cases "$CASE" risk_level=key >/dev/null 2>err ||
+    { cat err; fail "station change"; }
+"$A" --dir st1 change clients "$CL" name=站里改名 >/dev/null 2>err ||
+    { cat err; fail "station change name"; }
+hub_start
+sync_st st1
+hub_stop
+hub_start
+P=$(metric swsync_hub_conflicts_pending)
+[ "$P" = 2 ] || fail "hub pending conflicts: '$P', want 2"
+curl -sS --cacert ca.pem "https://127.0.0.1:$HUB_PORT/" >page.html ||
+    fail "page"
+hub_stop
+
+echo "== swsync-hub conflicts"
+hub_cmd conflicts || fail "conflicts"
+cat hubcmd.out
+grep -q "^2 conflicts waiting" hubcmd.out || fail "conflicts: count"
+ID=$(grep "cases.risk_level" hubcmd.out | cut -d' ' -f1)
+NID=$(grep "clients.name" hubcmd.out | cut -d' ' -f1)
+# Personal values are hidden, on the page too, unless --reveal.
+grep -q "(hidden: personal)" hubcmd.out || fail "name not hidden"
+grep -q "改名" hubcmd.out page.html && fail "a personal value was shown"
+grep -q "$NID" page.html || fail "the page does not list $NID"
+"$HUB" conflicts --config county.conf --reveal >reveal.out ||
+    fail "conflicts --reveal"
+grep -q "县里改名" reveal.out && grep -q "站里改名" reveal.out ||
+    fail "--reveal does not show the values"
+[ ${#ID} = 12 ] || fail "conflicts: id '$ID'"
+grep -q "cases.risk_level" hubcmd.out || fail "conflicts: column"
+grep -q "swsync-hub resolve --config HUB.CONF $ID --keep" page.html ||
+    fail "the page does not show the resolve command for $ID"
+hub_cmd conflicts --json || fail "conflicts --json"
+LOSER=$("$PY" -c '
+import json, sys
+a = json.load(open("hubcmd.out"))
+c = [x for x in a if x["id"] == sys.argv[1]]
+assert len(a) == 2 and len(c) == 1, a
+print(c[0]["loser"]["value"])' "$ID") || fail "json"
+WINNER=$(val cdata "SELECT risk_level FROM cases WHERE id='$CASE'")
+echo "winner $WINNER, loser $LOSER"
+[ -n "$LOSER" ] && [ "$LOSER" != "$WINNER" ] || fail "values"
+
+echo "== a bad id changes nothing"
+H0=$("$HUB" content-hash --config county.conf) || fail "content-hash"
+F0=$(nframes_hub)
+hub_cmd resolve 000000000000 --keep winner && fail "bad id accepted"
+grep -q "no conflict waiting for review has id" hubcmd.err ||
+    { cat hubcmd.err; fail "bad id: message"; }
+"$HUB" resolve --config county.conf 000000000000 --keep winner \
+    >/dev/null 2>&1
+[ $? = 2 ] || fail "bad id: exit code"
+hub_cmd resolve "$ID" --keep bogus && fail "invalid value accepted"
+[ "$("$HUB" content-hash --config county.conf)" = "$H0" ] ||
+    fail "a refused resolve changed the hub replica"
+[ "$(nframes_hub)" = "$F0" ] || fail "a refused resolve wrote a frame"
+
+echo "== resolve --keep loser"
+hub_cmd resolve "$ID" --keep loser --operator 县审核员 || fail "resolve"
+cat hubcmd.out
+grep -q "for 440983102000-01" hubcmd.out || fail "resolve: addressee"
+[ "$(val cdata "SELECT risk_level FROM cases WHERE id='$CASE'")" = "$LOSER" ] ||
+    fail "hub replica does not hold the chosen value"
+hub_cmd conflicts || fail "conflicts after"
+grep -q "^1 conflict waiting" hubcmd.out || { cat hubcmd.out; fail "still listed"; }
+grep -q "$ID" hubcmd.out && fail "$ID still listed"
+hub_cmd resolve "$NID" --keep 第三个名字 || fail "resolve name"
+grep -q "改名\|第三个" hubcmd.out hubcmd.err && fail "resolve printed a name"
+hub_cmd resolve "$ID" --keep loser && fail "resolved twice"
+hub_start
+sync_st st1
+[ "$(val st1 "SELECT risk_level FROM cases WHERE id='$CASE'")" = "$LOSER" ] ||
+    fail "station 1 does not hold the chosen value"
+[ "$(val st1 "SELECT name FROM clients WHERE id='$CL'")" = 第三个名字 ] ||
+    fail "station 1 does not hold the chosen name"
+[ "$(val st1 "$pending_sql")" = 0 ] ||
+    fail "station 1 still has a pending conflict"
+[ "$(metric swsync_hub_conflicts_pending)" = 0 ] || fail "hub pending after"
+curl -sS --cacert ca.pem "https://127.0.0.1:$HUB_PORT/" >page.html
+grep -q "$ID\|$NID" page.html && fail "the page still lists a resolved one"
+hub_stop
+echo "PASS"
