@@ -51,4 +51,12 @@ int merge_ahead(replica *r, uint64_t hlc, uint64_t *ahead_ms, uint64_t *bound,
 int merge_content_hash(replica *r, uint8_t out[SWLOG_HASH_BYTES],
                        swlog_error *err);
 
+/* Register on db the SQL function sw_hist_covers(writes, col, a, b): 1
+ * when the packed writes of a _sw_hist row (MERGE §4) hold a write of
+ * column col whose replaced HLC is >= a and >= b (MERGE §5.5: it covers
+ * a conflict between writes of HLCs a and b), else 0; NULL for damaged
+ * bytes. Readers of the review state (agent/hub/hub_conflicts.h) call it
+ * on their connection; registering twice is harmless. */
+int merge_register_sql(sqlite3 *db, swlog_error *err);
+
 #endif

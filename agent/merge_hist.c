@@ -408,3 +408,42 @@ void merge__decode(const merge__packed *e, swlog_value *out)
         break;
     }
 }
+
+/* sw_hist_covers(writes, col, a, b): see merge.h. */
+static void hist_covers(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const uint8_t *p = sqlite3_value_blob(argv[0]);
+    size_t len = (size_t)sqlite3_value_bytes(argv[0]);
+    const char *col = (const char *)sqlite3_value_text(argv[1]);
+    size_t col_len = (size_t)sqlite3_value_bytes(argv[1]);
+    uint64_t a = (uint64_t)sqlite3_value_int64(argv[2]);
+    uint64_t b = (uint64_t)sqlite3_value_int64(argv[3]);
+    if (col == NULL) {
+        sqlite3_result_int(cx, 0);
+        return;
+    }
+    size_t off = 0;
+    merge__packed e;
+    int r;
+    while (p != NULL && (r = merge__unpack(p, len, &off, &e)) == 1)
+        if (e.col_len == col_len && memcmp(e.col, col, col_len) == 0 &&
+            e.rep >= a && e.rep >= b) {
+            sqlite3_result_int(cx, 1);
+            return;
+        }
+    if (p != NULL && r != 0) {
+        sqlite3_result_null(cx);
+        return;
+    }
+    sqlite3_result_int(cx, 0);
+}
+
+int merge_register_sql(sqlite3 *db, swlog_error *err)
+{
+    if (sqlite3_create_function(db, "sw_hist_covers", 4,
+                                SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                hist_covers, NULL, NULL) != SQLITE_OK)
+        return error_sqlite(err, db, "registering sw_hist_covers");
+    return SWLOG_OK;
+}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "merge.h"
 
 static int have_tables(sqlite3 *db)
 {
@@ -16,7 +17,9 @@ static int have_tables(sqlite3 *db)
         return 0;
     int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_finalize(st);
-    return n == 2;
+    /* HUB_CONFLICTS_PENDING reads the packed history (MERGE §4). */
+    swlog_error e = {0};
+    return n == 2 && merge_register_sql(db, &e) == SWLOG_OK;
 }
 
 /* Identity bytes (MERGE §5.3), each field length-prefixed. */

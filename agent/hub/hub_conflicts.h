@@ -21,8 +21,8 @@
 /* WHERE clause (alias c for _sw_conflicts) selecting pending conflicts. */
 #define HUB_CONFLICTS_PENDING                                                \
     "NOT EXISTS (SELECT 1 FROM _sw_hist h WHERE h.tbl = c.tbl AND "        \
-    "h.row_id = c.row_id AND h.col = c.col AND h.rep >= c.win_hlc AND "    \
-    "h.rep >= c.lose_hlc)"
+    "h.row_id = c.row_id AND "                                             \
+    "sw_hist_covers(h.writes, c.col, c.win_hlc, c.lose_hlc))"
 
 typedef struct hub_conflict {
     char id[HUB_CONFLICT_ID_HEX + 1];
