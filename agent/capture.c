@@ -21,8 +21,10 @@ static const char base_sql[] =
     " offset_ms INTEGER NOT NULL,"   /* tests only: wall clock shift */
     " operator TEXT,"                /* set inside replica transactions */
     " sealed_upto INTEGER NOT NULL," /* outbox entries <= this are sealed */
-    " default_operator TEXT NOT NULL);"
-    "INSERT OR IGNORE INTO _sw_state VALUES(1, 0, 0, NULL, 0, '"
+    " default_operator TEXT NOT NULL,"
+    " merging INTEGER NOT NULL DEFAULT 0);" /* 1 only inside a merge */
+    "INSERT OR IGNORE INTO _sw_state(id, last, offset_ms, operator,"
+    " sealed_upto, default_operator) VALUES(1, 0, 0, NULL, 0, '"
     CAPTURE_DEFAULT_OPERATOR "');"
     "CREATE TABLE IF NOT EXISTS _sw_outbox("
     " hlc INTEGER PRIMARY KEY,"
@@ -41,11 +43,13 @@ static const char base_sql[] =
  * today's dates). 'now' is fixed for one statement, so a multi-row UPDATE
  * relies on the +1. Measured (bench_capture): reading max(hlc) of the outbox
  * instead of keeping the row costs more than the row's update. */
-#define WALL_HLC                                                             \
-    "((CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER) " \
-    "+ offset_ms) << 16)"
+#define WALL_HLC CAPTURE_WALL_HLC
 #define TICK "UPDATE _sw_state SET last = max(last + 1, " WALL_HLC "); "
 #define LAST_HLC "(SELECT last FROM _sw_state)"
+/* README §Merged writes: every capture trigger's condition. The merge sets
+ * _sw_state.merging to 1 and back to 0 inside its caller's transaction, so
+ * no other connection ever reads 1, and a rollback or a crash leaves 0. */
+#define NOT_MERGING "(SELECT merging FROM _sw_state) = 0"
 
 static void value_columns(sqlite3_str *s, size_t n)
 {
@@ -69,8 +73,9 @@ static void insert_trigger(sqlite3_str *s, const schema_table *t,
 {
     sqlite3_str_appendf(s,
                         "CREATE TRIGGER \"_sw_ins_%w\" AFTER INSERT ON \"%w\" "
-                        "BEGIN " TICK "INSERT INTO _sw_outbox(hlc, sv, tbl, "
-                        "row_id, kind, operator",
+                        "WHEN " NOT_MERGING " BEGIN " TICK
+                        "INSERT INTO _sw_outbox(hlc, sv, tbl, row_id, kind, "
+                        "operator",
                         t->name, t->name);
     value_columns(s, t->ncolumns);
     sqlite3_str_appendf(s, ") SELECT s.last, %u, '%q', NEW.id, %d, s.operator",
@@ -98,14 +103,14 @@ static void update_trigger(sqlite3_str *s, const schema_table *t,
                            unsigned version)
 {
     sqlite3_str_appendf(s, "CREATE TRIGGER \"_sw_upd_%w\" AFTER UPDATE ON "
-                           "\"%w\" WHEN ",
+                           "\"%w\" WHEN " NOT_MERGING " AND (",
                         t->name, t->name);
     for (size_t i = 0; i < t->ncolumns; i++) {
         if (i > 0)
             sqlite3_str_appendall(s, " OR ");
         changed(s, &t->columns[i]);
     }
-    sqlite3_str_appendall(s, " BEGIN " TICK "INSERT INTO _sw_outbox(hlc, sv, "
+    sqlite3_str_appendall(s, ") BEGIN " TICK "INSERT INTO _sw_outbox(hlc, sv, "
                              "tbl, row_id, kind, operator, mask, rep");
     value_columns(s, t->ncolumns);
     sqlite3_str_appendf(s, ") SELECT s.last, %u, '%q', NEW.id, %d, "
@@ -164,8 +169,9 @@ static void delete_trigger(sqlite3_str *s, const schema_table *t,
 {
     sqlite3_str_appendf(s,
                         "CREATE TRIGGER \"_sw_del_%w\" AFTER DELETE ON \"%w\" "
-                        "BEGIN " TICK "INSERT INTO _sw_outbox(hlc, sv, tbl, "
-                        "row_id, kind, operator, rep) SELECT s.last, %u, "
+                        "WHEN " NOT_MERGING " BEGIN " TICK
+                        "INSERT INTO _sw_outbox(hlc, sv, tbl, row_id, kind, "
+                        "operator, rep) SELECT s.last, %u, "
                         "'%q', OLD.id, %d, s.operator, coalesce(max(0, "
                         "v._born",
                         t->name, t->name, version, t->name, CAPTURE_DELETE);
@@ -254,15 +260,37 @@ static int version_table(sqlite3 *db, sqlite3_str *s, const schema_table *t,
     return SWLOG_OK;
 }
 
+/* A replica from before engine version 2 has no _sw_state.merging. */
+static int merging_column(sqlite3 *db, int *have, swlog_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info("
+                               "'_sw_state') WHERE name = 'merging'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return error_sqlite(err, db, "reading the clock table's layout");
+    int rc = sqlite3_step(st);
+    *have = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW
+               ? SWLOG_OK
+               : error_sqlite(err, db, "reading the clock table's layout");
+}
+
 int capture_install(sqlite3 *db, const schema_model *m, swlog_error *err)
 {
     size_t have, want = schema_max_columns(m);
+    int merging = 0;
     if (sqlite3_exec(db, base_sql, NULL, NULL, NULL) != SQLITE_OK)
         return error_sqlite(err, db, "creating the outbox");
     int rc = outbox_width(db, &have, err);
+    if (rc == SWLOG_OK)
+        rc = merging_column(db, &merging, err);
     if (rc != SWLOG_OK)
         return rc;
     sqlite3_str *s = sqlite3_str_new(db);
+    if (!merging)
+        sqlite3_str_appendall(s, "ALTER TABLE _sw_state ADD COLUMN merging "
+                                 "INTEGER NOT NULL DEFAULT 0;\n");
     /* Columns are only appended (schema.h), so value positions never move
      * and entries captured under an older version stay readable. */
     for (size_t i = have; i < want; i++)

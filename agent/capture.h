@@ -20,6 +20,12 @@
  * replica_commit() (the sqlite3 shell, other programs): README §Operator. */
 #define CAPTURE_DEFAULT_OPERATOR "direct"
 
+/* The engine version (README §Merged writes), recorded in the replica's
+ * _sw_meta as engine_version (absent = 1) beside the schema version: 2 =
+ * the capture triggers skip writes made while _sw_state.merging is 1.
+ * replica_open_model() reinstalls the triggers of an older replica. */
+#define CAPTURE_ENGINE_VERSION 2
+
 /* Create the outbox, clock and version tables if absent, widen the outbox
  * to the model, and (re)create every capture trigger from the declaration,
  * stamping entries with m->version. Run inside the caller's transaction. */
@@ -74,6 +80,21 @@ int capture_prune(sqlite3 *db, swlog_error *err);
  * issued. */
 int capture_clock_next(sqlite3 *db, uint64_t *hlc, swlog_error *err);
 int capture_clock_observe(sqlite3 *db, uint64_t remote, swlog_error *err);
+/* The replica's wall clock as an HLC, an SQL expression over _sw_state
+ * (README §Clock). */
+#define CAPTURE_WALL_HLC                                                     \
+    "((CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER) " \
+    "+ offset_ms) << 16)"
+/* What n capture triggers firing one after the other do to the clock,
+ * ?1 = n > 0: last = max(last + n, wall + n - 1) (exact while the wall
+ * clock stays in one millisecond, never below that otherwise). The merge,
+ * whose writes the triggers skip, ticks the clock so (MERGE §8.1). */
+#define CAPTURE_TICKS_SQL                                                    \
+    "UPDATE _sw_state SET last = max(last + ?1, " CAPTURE_WALL_HLC " + ?1 - 1)"
+/* MERGE §8.1, README §Merged writes: ?1 = 1 while a connection writes
+ * merged values, which the capture triggers then skip; set back to 0 in
+ * the same transaction before the merge returns. */
+#define CAPTURE_MERGING_SQL "UPDATE _sw_state SET merging = ?1"
 int capture_clock_last(sqlite3 *db, uint64_t *hlc, swlog_error *err);
 /* Tests only: shift the wall clock the replica reads by offset_ms (negative
  * = the machine's clock set back). Persistent until set back to 0. */

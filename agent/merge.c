@@ -18,8 +18,8 @@ enum {
     S_LOAD, /* the history of one row */
     S_PUT,  /* write one history row back */
     S_CONF, /* record a conflict */
-    S_OBMAX, /* the outbox's newest HLC */
-    S_OBDEL, /* drop what the capture triggers wrote (MERGE §8.1) */
+    S_FLAG,  /* _sw_state.merging: capture skips merged writes (§8.1) */
+    S_TICKS, /* the clock ticks of the rows written (MERGE §8.1) */
     S_WALL,  /* the replica's wall clock as an HLC (MERGE §9) */
     S_COUNT
 };
@@ -33,11 +33,10 @@ static const char *const static_sql[S_COUNT] = {
     "win_hlc, win_signer, win_frame, win_value, lose_hlc, lose_signer, "
     "lose_frame, lose_value) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
     "?11, ?12)",
-    "SELECT coalesce(max(hlc), 0) FROM _sw_outbox",
-    "DELETE FROM _sw_outbox WHERE hlc > ?1",
+    CAPTURE_MERGING_SQL,
+    CAPTURE_TICKS_SQL,
     /* agent/README.md §Clock */
-    "SELECT ((CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS "
-    "INTEGER) + offset_ms) << 16) FROM _sw_state",
+    "SELECT " CAPTURE_WALL_HLC " FROM _sw_state",
 };
 
 /* The canonical encoding of NULL (MERGE §3.1): a delete's packed value. */
@@ -97,6 +96,7 @@ typedef struct mctx {
     size_t nh, caph;
     const schema_table *t;
     char row_id[37];
+    uint64_t ticks; /* rows written: the capture triggers' clock ticks */
 } mctx;
 
 static int prepare(mctx *c, const char *sql, sqlite3_stmt **st)
@@ -634,9 +634,11 @@ static int put_version(mctx *c, const rowstate *rs)
     return step_done(c, st, "merge: writing a version row");
 }
 
-/* Write the winning values of an upsert: an UPDATE of the row, or an
- * INSERT creating it. The triggers capture it; merge_changeset removes
- * those outbox entries (MERGE §8). */
+/* Write the winning values of an upsert: an UPDATE of the row where a
+ * value changes, or an INSERT creating it. The capture triggers skip it
+ * (MERGE §8.1); each row written ticks the clock as a captured write
+ * would: an insert, an update changing a value (the update trigger's
+ * WHEN; `IS NOT` compares as it does, the column's affinity applied). */
 static int write_values(mctx *c, int exists, const size_t *idx,
                         const swlog_value *vals, size_t n)
 {
@@ -653,7 +655,12 @@ static int write_values(mctx *c, int exists, const size_t *idx,
             for (size_t k = 0; k < n; k++)
                 sqlite3_str_appendf(s, "%s\"%w\" = ?%d", k > 0 ? ", " : "",
                                     t->columns[idx[k]].name, 2 + (int)k);
-            sqlite3_str_appendall(s, " WHERE id = ?1");
+            sqlite3_str_appendall(s, " WHERE id = ?1 AND (");
+            for (size_t k = 0; k < n; k++)
+                sqlite3_str_appendf(s, "%s\"%w\" IS NOT ?%d",
+                                    k > 0 ? " OR " : "",
+                                    t->columns[idx[k]].name, 2 + (int)k);
+            sqlite3_str_appendall(s, ")");
         } else {
             sqlite3_str_appendf(s, "INSERT INTO \"%w\"(id", t->name);
             for (size_t k = 0; k < n; k++)
@@ -672,7 +679,10 @@ static int write_values(mctx *c, int exists, const size_t *idx,
         merge__write w = {.kind = SWLOG_UPSERT, .xv = &vals[k]};
         merge__bind_value(st, 2 + (int)k, &w);
     }
-    return step_done(c, st, "merge: writing a row");
+    rc = step_done(c, st, "merge: writing a row");
+    if (rc == SWLOG_OK)
+        c->ticks += (uint64_t)sqlite3_changes(c->db);
+    return rc;
 }
 
 /* ---- records --------------------------------------------------------- */
@@ -788,6 +798,7 @@ static int merge_delete(mctx *c, const swlog_record *rec, rowstate *rs)
         rc = step_done(c, del, "merge: deleting a row");
         if (rc != SWLOG_OK)
             return rc;
+        c->ticks += (uint64_t)sqlite3_changes(c->db);
     }
     if (c->st != NULL) {
         if (rs->dead_set && rs->dead >= rec->hlc)
@@ -867,7 +878,8 @@ int merge_changeset(replica *r, const swlog_frame *f, merge_stats *st,
                           "(replica_begin)");
     swlog_buf_init(&c.ev);
     swlog_buf_init(&c.ew);
-    uint64_t before = 0, bound = 0, ahead = 0;
+    uint64_t bound = 0, ahead = 0;
+    int flagged = 0;
     int rc = mcache_get(&c, r);
     if (rc == SWLOG_OK)
         rc = check_frame(&c);
@@ -875,15 +887,14 @@ int merge_changeset(replica *r, const swlog_frame *f, merge_stats *st,
         rc = merge__tables(c.db, &c.k->tables, err);
     if (rc == SWLOG_OK)
         rc = mcache_ready(&c, 0, S_COUNT);
+    /* MERGE §8.1: the capture triggers skip what this connection writes
+     * until the flag is back to 0, on every path below. The caller's
+     * transaction holds the write lock (BEGIN IMMEDIATE): no other
+     * connection ever sees the flag set. */
     if (rc == SWLOG_OK) {
-        sqlite3_stmt *ob = c.k->s[S_OBMAX];
-        sqlite3_reset(ob);
-        int step = sqlite3_step(ob);
-        if (step == SQLITE_ROW)
-            before = (uint64_t)sqlite3_column_int64(ob, 0);
-        else
-            rc = error_sqlite(err, c.db, "merge: reading the outbox");
-        sqlite3_reset(ob);
+        sqlite3_bind_int(c.k->s[S_FLAG], 1, 1);
+        rc = step_done(&c, c.k->s[S_FLAG], "merge: setting the merge flag");
+        flagged = rc == SWLOG_OK;
     }
     swlog_reader rd;
     swlog_record rec;
@@ -896,14 +907,21 @@ int merge_changeset(replica *r, const swlog_frame *f, merge_stats *st,
     }
     if (rc == 0)
         rc = SWLOG_OK;
-    /* MERGE §8: the triggers captured the merge's writes; they are not
-     * local changes. Everything above `before` was written by this merge:
-     * the caller holds the write lock (BEGIN IMMEDIATE). */
-    if (rc == SWLOG_OK) {
-        sqlite3_stmt *ob = c.k->s[S_OBDEL];
-        sqlite3_reset(ob);
-        sqlite3_bind_int64(ob, 1, (int64_t)before);
-        rc = step_done(&c, ob, "merge: clearing the outbox");
+    if (flagged) {
+        /* After a failure too (swlog_fail keeps the first message): a
+         * caller that commits anyway must not leave capture off. */
+        sqlite3_bind_int(c.k->s[S_FLAG], 1, 0);
+        int off = step_done(&c, c.k->s[S_FLAG],
+                            "merge: clearing the merge flag");
+        if (rc == SWLOG_OK)
+            rc = off;
+    }
+    /* MERGE §8.1: the clock ticks as the skipped triggers would have. */
+    if (rc == SWLOG_OK && c.ticks > 0) {
+        sqlite3_stmt *tk = c.k->s[S_TICKS];
+        sqlite3_reset(tk);
+        sqlite3_bind_int64(tk, 1, (sqlite3_int64)c.ticks);
+        rc = step_done(&c, tk, "merge: advancing the clock");
     }
     /* MERGE §9: the clock moves past the frame, at most to wall + bound. */
     if (rc == SWLOG_OK)

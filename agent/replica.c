@@ -125,25 +125,46 @@ static int add_declared(sqlite3 *db, const schema_model *m, unsigned from,
     return rc;
 }
 
-static int set_version(sqlite3 *db, unsigned v, swlog_error *err)
+static int set_version(sqlite3 *db, const char *key, unsigned v,
+                       swlog_error *err)
 {
     char *sql = sqlite3_mprintf("INSERT OR REPLACE INTO _sw_meta "
-                                "VALUES('schema_version', %u)",
-                                v);
-    int rc = exec(db, sql, "recording the schema version", err);
+                                "VALUES('%q', %u)",
+                                key, v);
+    int rc = exec(db, sql, "recording the replica's version", err);
     sqlite3_free(sql);
     return rc;
 }
 
-/* Bring the replica to m->version inside the caller's transaction. */
+/* _sw_meta.engine_version: the capture engine's layout (capture.h
+ * CAPTURE_ENGINE_VERSION); absent = 1, a replica from before it existed. */
+static int engine_version(sqlite3 *db, unsigned *version, swlog_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM _sw_meta WHERE key = "
+                               "'engine_version'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return error_sqlite(err, db, "reading the engine version");
+    int rc = sqlite3_step(st);
+    *version = rc == SQLITE_ROW ? (unsigned)sqlite3_column_int64(st, 0) : 1;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return error_sqlite(err, db, "reading the engine version");
+    return SWLOG_OK;
+}
+
+/* Bring the replica to m->version and the capture engine to
+ * CAPTURE_ENGINE_VERSION inside the caller's transaction. */
 static int upgrade(sqlite3 *db, const schema_model *m,
                    const replica_migration *steps, size_t nsteps,
                    swlog_error *err)
 {
-    unsigned have;
+    unsigned have, engine = 1;
     int rc = exec(db, meta_sql, "creating the meta table", err);
     if (rc == SWLOG_OK)
         rc = replica_schema_version(db, &have, err);
+    if (rc == SWLOG_OK)
+        rc = engine_version(db, &engine, err);
     if (rc != SWLOG_OK)
         return rc;
     if (have > m->version)
@@ -151,8 +172,22 @@ static int upgrade(sqlite3 *db, const schema_model *m,
                          "replica is at schema version %u, this agent knows "
                          "up to %u",
                          have, m->version);
-    if (have == m->version)
+    if (have > 0 && engine > CAPTURE_ENGINE_VERSION)
+        return error_set(err, SWLOG_EVERSION,
+                         "replica's capture engine is at version %u, this "
+                         "agent knows up to %u: use a newer agent",
+                         engine, CAPTURE_ENGINE_VERSION);
+    if (have == m->version && engine == CAPTURE_ENGINE_VERSION)
         return SWLOG_OK;
+    if (have == m->version) {
+        /* Only the engine is older (README §Merged writes): the triggers
+         * replaced, the data untouched. */
+        rc = capture_install(db, m, err);
+        if (rc == SWLOG_OK)
+            rc = set_version(db, "engine_version", CAPTURE_ENGINE_VERSION,
+                             err);
+        return rc;
+    }
     rc = add_declared(db, m, have, err);
     /* Steps are not captured: every replica runs them itself. */
     if (rc == SWLOG_OK)
@@ -164,7 +199,9 @@ static int upgrade(sqlite3 *db, const schema_model *m,
     if (rc == SWLOG_OK)
         rc = capture_install(db, m, err);
     if (rc == SWLOG_OK)
-        rc = set_version(db, m->version, err);
+        rc = set_version(db, "schema_version", m->version, err);
+    if (rc == SWLOG_OK)
+        rc = set_version(db, "engine_version", CAPTURE_ENGINE_VERSION, err);
     return rc;
 }
 

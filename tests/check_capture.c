@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "merge.h"
+#include "mergeutil.h"
 #include "replica.h"
 #include "testutil.h"
 
@@ -487,6 +489,158 @@ START_TEST(populated_replica_migrates_forward_in_place)
 }
 END_TEST
 
+static long long one_int(sqlite3 *d, const char *q)
+{
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(d, q, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void merge_in(const mu_cs *c)
+{
+    swlog_error err = {0};
+    ck_assert_int_eq(replica_begin(rep, &err), SWLOG_OK);
+    ck_assert_msg(merge_changeset(rep, &c->f, NULL, &err) == SWLOG_OK, "%s",
+                  err.msg);
+    /* Back to 0 before the merge returns, inside the transaction. */
+    ck_assert_int_eq(one_int(db, "SELECT merging FROM _sw_state"), 0);
+    ck_assert_int_eq(replica_commit(rep, &err), SWLOG_OK);
+}
+
+/* MERGE §8.1: merged writes skip capture (no outbox entry), tick the clock
+ * once per row written as the triggers did, leave the flag 0, and a later
+ * direct write is captured with the merged version as the one replaced. */
+START_TEST(merged_writes_skip_capture_and_tick_the_clock)
+{
+    swlog_error err = {0};
+    seen s;
+    insert_client(db, ID1, "Local");
+    uint64_t last0 = 0, clock = 0, v = 0;
+    ck_assert_int_eq(capture_clock_last(db, &last0, &err), SWLOG_OK);
+    /* The wall clock a day behind: the clock then moves only by ticks,
+     * and the merged HLCs (after last0) win over the local write. */
+    ck_assert_int_eq(capture_clock_set_offset(db, -86400000, &err), 0);
+    uint64_t b = last0 + 100;
+    mu_cs c1, c2, c3;
+    mu_begin();
+    mu_upsert("clients", ID2, b + 1); /* insert: 1 tick */
+    mu_text("owner_unit_id", 0, OWNER);
+    mu_text("name", 0, "Merged");
+    mu_upsert("clients", ID1, b + 2); /* update, value changes: 1 tick */
+    mu_text("name", 0, "Renamed");
+    mu_seal(&c1, 1, 1, NULL, b + 3, 1);
+    merge_in(&c1);
+    ck_assert_int_eq(capture_clock_last(db, &clock, &err), SWLOG_OK);
+    ck_assert_uint_eq(clock, last0 + 2);
+
+    mu_begin();
+    mu_upsert("clients", ID1, b + 10); /* same value, newer: no tick */
+    mu_text("name", 0, "Renamed");
+    mu_delete("clients", ID2, b + 11, b + 1); /* delete: 1 tick */
+    mu_seal(&c2, 1, 2, c1.f.id, b + 12, 1);
+    merge_in(&c2);
+    ck_assert_int_eq(capture_clock_last(db, &clock, &err), SWLOG_OK);
+    ck_assert_uint_eq(clock, last0 + 3);
+
+    /* Nothing merged reached the outbox; the version rows are the merge's. */
+    scan(&s);
+    ck_assert_uint_eq(s.n, 1);
+    ck_assert_str_eq(s.e[0].row_id, ID1);
+    ck_assert_int_eq(s.e[0].kind, CAPTURE_INSERT);
+    ck_assert_int_eq(capture_column_version(db, "clients", ID1, "name", &v,
+                                            &err),
+                     SWLOG_OK);
+    ck_assert_uint_eq(v, b + 10);
+    ck_assert_int_eq(one_int(db, "SELECT _dead FROM _sw_v_clients WHERE "
+                                 "id = '" ID2 "'"),
+                     (long long)(b + 11));
+    ck_assert_int_eq(one_int(db, "SELECT count(*) FROM clients"), 1);
+
+    /* A direct write after the merge is captured, replacing b + 10. */
+    sql(db, "UPDATE clients SET name = 'Direct' WHERE id = '" ID1 "'");
+    scan(&s);
+    ck_assert_uint_eq(s.n, 2);
+    ck_assert_int_eq(s.e[1].kind, CAPTURE_UPDATE);
+    ck_assert_str_eq(s.e[1].vals[0], "Direct");
+    ck_assert_uint_eq(s.e[1].rep[0], b + 10);
+    ck_assert_uint_eq(s.e[1].hlc, last0 + 4);
+
+    /* A merge rolled back leaves the flag 0 and nothing of its writes. */
+    mu_begin();
+    mu_upsert("clients", ID2, b + 20);
+    mu_text("name", 0, "Gone");
+    mu_seal(&c3, 1, 3, c2.f.id, b + 21, 1);
+    ck_assert_int_eq(replica_begin(rep, &err), SWLOG_OK);
+    ck_assert_int_eq(merge_changeset(rep, &c3.f, NULL, &err), SWLOG_OK);
+    replica_rollback(rep);
+    ck_assert_int_eq(one_int(db, "SELECT merging FROM _sw_state"), 0);
+    ck_assert_int_eq(one_int(db, "SELECT count(*) FROM clients"), 1);
+    sql(db, "DELETE FROM clients");
+    scan(&s);
+    ck_assert_uint_eq(s.n, 3);
+    ck_assert_int_eq(s.e[2].kind, CAPTURE_DELETE);
+    mu_free(&c1);
+    mu_free(&c2);
+    mu_free(&c3);
+}
+END_TEST
+
+/* A replica of engine version 1 (triggers without the merge flag, no
+ * _sw_state.merging, no engine_version) gets the new triggers on open, in
+ * place; a replica of a newer engine is refused. */
+START_TEST(engine_v1_replica_is_upgraded_in_place)
+{
+    swlog_error err = {0};
+    seen s;
+    insert_client(db, ID1, "Before");
+    swlog_error e2 = {0};
+    ck_assert_int_eq(capture_remove_triggers(db, &e2), SWLOG_OK);
+    sql(db, "ALTER TABLE _sw_state DROP COLUMN merging;"
+            "DELETE FROM _sw_meta WHERE key = 'engine_version';"
+            "CREATE TRIGGER _sw_ins_clients AFTER INSERT ON clients BEGIN "
+            "UPDATE _sw_state SET last = last + 1; INSERT INTO "
+            "_sw_outbox(hlc, sv, tbl, row_id, kind) SELECT last, 1, "
+            "'clients', NEW.id, 1 FROM _sw_state; END;");
+    replica_close(rep);
+    ck_assert_msg(replica_open(path, &rep, &err) == SWLOG_OK, "%s", err.msg);
+    db = replica_db(rep);
+    ck_assert_int_eq(one_int(db, "SELECT value FROM _sw_meta WHERE key = "
+                                 "'engine_version'"),
+                     CAPTURE_ENGINE_VERSION);
+    ck_assert_int_eq(one_int(db, "SELECT value FROM _sw_meta WHERE key = "
+                                 "'schema_version'"),
+                     1);
+    ck_assert_int_eq(one_int(db, "SELECT merging FROM _sw_state"), 0);
+    ck_assert_int_eq(one_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+                                 "type = 'trigger' AND name GLOB '_sw_*' "
+                                 "AND sql LIKE '%merging%'"),
+                     3 * (long long)schema_current()->ntables);
+    /* Rows and outbox kept; capture complete again (update, delete). */
+    insert_client(db, ID2, "After");
+    sql(db, "UPDATE clients SET name = 'Later' WHERE id = '" ID1 "'");
+    scan(&s);
+    ck_assert_uint_eq(s.n, 3);
+    ck_assert_str_eq(s.e[0].row_id, ID1);
+    ck_assert_str_eq(s.e[1].row_id, ID2);
+    ck_assert_uint_eq(s.e[1].nvalues, 7);
+    ck_assert_int_eq(s.e[2].kind, CAPTURE_UPDATE);
+
+    sql(db, "UPDATE _sw_meta SET value = 99 WHERE key = 'engine_version'");
+    replica_close(rep);
+    ck_assert_int_eq(replica_open(path, &rep, &err), SWLOG_EVERSION);
+    ck_assert_ptr_nonnull(strstr(err.msg, "engine"));
+    sqlite3 *d;
+    ck_assert_int_eq(sqlite3_open(path, &d), SQLITE_OK);
+    sql(d, "UPDATE _sw_meta SET value = 2 WHERE key = 'engine_version'");
+    sqlite3_close(d);
+    ck_assert_msg(replica_open(path, &rep, &err) == SWLOG_OK, "%s", err.msg);
+    db = replica_db(rep);
+}
+END_TEST
+
 START_TEST(uuid7_has_version_variant_and_time)
 {
     uint8_t a[16], b[16];
@@ -526,6 +680,8 @@ Suite *capture_suite(void)
     tcase_add_test(tc, writes_of_the_sqlite3_shell_are_captured);
     tcase_add_test(tc, sealing_marks_and_prunes_in_order);
     tcase_add_test(tc, populated_replica_migrates_forward_in_place);
+    tcase_add_test(tc, merged_writes_skip_capture_and_tick_the_clock);
+    tcase_add_test(tc, engine_v1_replica_is_upgraded_in_place);
     tcase_add_test(tc, uuid7_has_version_variant_and_time);
     suite_add_tcase(s, tc);
     return s;
