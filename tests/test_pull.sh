@@ -200,7 +200,11 @@ for round in 1 2 3 4 5 6; do
     "$A" --dir crash sync >crash.out 2>&1 &
     APID=$!
     PIDS+=("$APID")
-    sleep "0.$((RANDOM % 9 + 1))"
+    # A whole 120-frame pull takes about 0.1 s on a quiet machine and
+    # several times that under load: odd rounds kill within 5-84 ms, even
+    # rounds within 5-604 ms.
+    ms=$((round % 2 ? RANDOM % 80 + 5 : RANDOM % 600 + 5))
+    sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
     kill -9 "$APID" 2>/dev/null && killed=$((killed + 1))
     wait "$APID" 2>/dev/null
     CUR=$(val crash "SELECT max(seq) FROM _sw_pull")
