@@ -49,6 +49,7 @@ typedef struct hrow {
     uint64_t hlc;
     uint8_t signer[SWLOG_PUBKEY_BYTES], frame[SWLOG_HASH_BYTES];
     swlog_buf w; /* packed writes */
+    size_t seen; /* bytes of w that hist_has and scan_column search */
     int dirty;
 } hrow;
 
@@ -344,6 +345,7 @@ static hrow *hist_new(mctx *c)
     }
     hrow *r = &c->h[c->nh++];
     r->w.len = 0;
+    r->seen = 0;
     r->dirty = 0;
     return r;
 }
@@ -385,6 +387,7 @@ static int hist_load(mctx *c)
             ;
         if (u < 0)
             rc = damaged(c);
+        r->seen = r->w.len;
     }
     if (rc == SWLOG_OK && step != SQLITE_DONE)
         rc = error_sqlite(c->err, c->db, "merge: reading the history");
@@ -394,17 +397,33 @@ static int hist_load(mctx *c)
 
 /* The next packed write of the held history after (*ri, *off), starting
  * at (0, 0): 1 with the write in e and its row c->h[*ri], 0 at the end.
- * hist_load checked every row. */
-static int hist_next(mctx *c, size_t *ri, size_t *off, merge__packed *e)
+ * hist_load checked every row. With seen, only the writes held before the
+ * record being merged began adding its own (hrow.seen). */
+static int hist_step(mctx *c, size_t *ri, size_t *off, merge__packed *e,
+                     int seen)
 {
     while (*ri < c->nh) {
         const hrow *r = &c->h[*ri];
-        if (merge__unpack(r->w.p, r->w.len, off, e) == 1)
+        if (merge__unpack(r->w.p, seen ? r->seen : r->w.len, off, e) == 1)
             return 1;
         (*ri)++;
         *off = 0;
     }
     return 0;
+}
+
+static int hist_next(mctx *c, size_t *ri, size_t *off, merge__packed *e)
+{
+    return hist_step(c, ri, off, e, 0);
+}
+
+/* hist_has and scan_column never need the writes the record being merged
+ * added itself: a record names each column once (FORMAT §5.4), so those
+ * are of other columns, and an upsert's are not deletes. Skipping them
+ * keeps a record of n columns from searching n²/2 writes of its own. */
+static int hist_next_seen(mctx *c, size_t *ri, size_t *off, merge__packed *e)
+{
+    return hist_step(c, ri, off, e, 1);
 }
 
 static int is_col(const merge__packed *e, const char *col)
@@ -456,6 +475,10 @@ static int hist_put(mctx *c, const char *col, const merge__write *w,
     r->dirty = 1;
     if (merge__pack(&r->w, col, w->rep, enc, enc_len) != SWLOG_OK)
         return error_set(c->err, SWLOG_ENOMEM, "merge: out of memory");
+    /* A local write (MERGE §6) is searched at once; the incoming record's
+     * own writes are not (hist_next_seen). */
+    if (w->signer != c->f->signer)
+        r->seen = r->w.len;
     return SWLOG_OK;
 }
 
@@ -485,7 +508,7 @@ static int hist_has(mctx *c, const char *col, const merge__write *w)
 {
     size_t ri = 0, off = 0;
     merge__packed e;
-    while (hist_next(c, &ri, &off, &e))
+    while (hist_next_seen(c, &ri, &off, &e))
         if (same_key(&c->h[ri], w) && is_col(&e, col))
             return 1;
     return 0;
@@ -575,7 +598,7 @@ static int scan_column(mctx *c, const char *col, const merge__write *v,
     size_t ri = 0, off = 0;
     merge__packed e;
     int rc = SWLOG_OK;
-    while (rc == SWLOG_OK && hist_next(c, &ri, &off, &e)) {
+    while (rc == SWLOG_OK && hist_next_seen(c, &ri, &off, &e)) {
         if (e.col_len != 0 && !is_col(&e, col))
             continue;
         merge__write w;

@@ -69,10 +69,11 @@ done
 [ -s port ] || { echo "bench_hub.sh: hub did not start" >&2; exit 1; }
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(df -h . | tail -1 | awk '{print $1}')"
 # BENCH_HUB_PERF=FILE: perf record -g of the hub during the run (profiling;
-# BENCH_HUB_PERF_FREQ=HZ, default 499).
+# BENCH_HUB_PERF_FREQ=HZ, default 499; BENCH_HUB_PERF_STACK=BYTES of stack
+# a sample, default 16384, up to 65528 for whole SQLite call chains).
 PERFPID=
 if [ -n "${BENCH_HUB_PERF:-}" ]; then
-    perf record --call-graph dwarf,16384 -F "${BENCH_HUB_PERF_FREQ:-499}" -o "$BENCH_HUB_PERF" -p "$HUBPID" 2>/dev/null &
+    perf record --call-graph dwarf,${BENCH_HUB_PERF_STACK:-16384} -F "${BENCH_HUB_PERF_FREQ:-499}" -o "$BENCH_HUB_PERF" -p "$HUBPID" 2>/dev/null &
     PERFPID=$!
     sleep 1
 fi
