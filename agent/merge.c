@@ -268,6 +268,16 @@ static int check_frame(mctx *c)
     return rc < 0 ? rc : SWLOG_OK;
 }
 
+int merge_check(const schema_model *m, const swlog_frame *f,
+                swlog_error *err)
+{
+    if (m == NULL || f == NULL || f->type != SWLOG_TYPE_CHANGESET)
+        return swlog_fail(err, SWLOG_EARG, 0,
+                          "merge: not a decoded change-set frame");
+    mctx c = {.m = m, .f = f, .err = err};
+    return check_frame(&c);
+}
+
 /* ---- reading a row's state ------------------------------------------- */
 
 static int read_state(mctx *c, rowstate *rs)

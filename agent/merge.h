@@ -37,6 +37,15 @@ typedef struct merge_stats {
 int merge_changeset(replica *r, const swlog_frame *f, merge_stats *st,
                     swlog_error *err);
 
+/* MERGE §7 on its own, without a replica: every record's table and column
+ * is declared by model m and every value has its column's type. The only
+ * refusal merge_changeset makes for what f holds (the rest are the
+ * replica's failures), so a hub can decide a frame's fate before merging
+ * it (PROTOCOL §4.2). SWLOG_EVERSION for names of a newer schema version,
+ * SWLOG_EINVAL otherwise. */
+int merge_check(const schema_model *m, const swlog_frame *f,
+                swlog_error *err);
+
 /* SHA-256 over r's replicated content (every declared table's rows and
  * values, tombstones, and open conflicts) in a canonical order, so two
  * replicas that merged the same set of change-sets have the same hash. */

@@ -31,6 +31,11 @@ const uint8_t *hub_pubkey(const hub *h)
     return h->key->pk;
 }
 
+uint64_t hub_caught_up(const hub *h)
+{
+    return h->caught_up;
+}
+
 /* The hub's own feed: the newest checkpoint in it, read once at start. */
 static int read_own_checkpoint(hub *h, swlog_error *err)
 {
@@ -184,6 +189,7 @@ static int recover_feed(hub *h, const uint8_t feed[SWLOG_PUBKEY_BYTES],
             rc = hub__batch_commit(h, err);
         else
             hub__batch_rollback(h, mark);
+        hub__batch_settle(h);
     }
     if (rc == SWLOG_OK && cut > 0)
         rc = hub_feeds_truncate(h->feeds, feed, cut, err);
@@ -254,12 +260,17 @@ int hub_open(const hub_config *cfg, const char *pass, hub **out,
     }
     if (rc == SWLOG_OK) {
         snprintf(path, sizeof path, "%s/replica.db", cfg->data);
-        rc = hub_replica_open(path, &h->rep, err);
+        rc = hub_replica_open(path, hub_store_leaves(h->store), &h->rep,
+                              err);
     }
     if (rc == SWLOG_OK) {
         snprintf(path, sizeof path, "%s/feeds", cfg->data);
         rc = hub_feeds_open(path, &h->feeds, err);
     }
+    /* Before any recovery adds leaves: the replica merges what the store
+     * held at the last stop and it lacks (hub_replica.h). */
+    if (rc == SWLOG_OK)
+        rc = hub__replica_catch_up(h, err);
     /* The hub's own feed first, as its owner: its next head, and the
      * certificates it issued (a county's stations). */
     if (rc == SWLOG_OK) {
@@ -295,6 +306,7 @@ void hub_close(hub *h)
 {
     if (h == NULL)
         return;
+    hub__batch_settle(h);
     swlog_log_close(h->own);
     hub_feeds_close(h->feeds);
     hub_replica_close(h->rep);
@@ -303,6 +315,7 @@ void hub_close(hub *h)
     keyfile_key_free(h->key);
     swlog_buf_clear(&h->cp);
     free(h->pend);
+    free(h->merge);
     hub__nonces_free(h->nonces);
     if (h->lock_fd >= 0)
         close(h->lock_fd);

@@ -23,6 +23,9 @@ void hub_close(hub *h); /* NULL is fine */
 
 /* Public key of the hub. */
 const uint8_t *hub_pubkey(const hub *h);
+/* Change-sets hub_open merged again into the replica (catch-up,
+ * agent/hub/README.md "Durability and recovery"). */
+uint64_t hub_caught_up(const hub *h);
 
 /* PROTOCOL §4: ingest a frames body. The JSON answer goes to out; returns
  * the HTTP status (200, 400, 409, 413, 500). */

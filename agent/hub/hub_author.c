@@ -63,6 +63,8 @@ static int commit_frame(hub *h, const swlog_frame *f, const char *recipient,
         rc = hub_store_outbound_add(h->store, f->seq, recipient, f->signer,
                                     f->id, f->body, f->body_len, &leaf, err);
     if (rc == SWLOG_OK)
+        rc = hub_replica_set_leaves(h->rep, hub_store_leaves(h->store), err);
+    if (rc == SWLOG_OK)
         rc = hub_store_commit(h->store, err);
     if (rc != SWLOG_OK) {
         hub_replica_rollback(h->rep);

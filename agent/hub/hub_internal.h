@@ -18,6 +18,12 @@ typedef struct hub_pending {
     size_t len;
 } hub_pending;
 
+/* An accepted change-set of the open batch, merged at commit (its bodies
+ * are the request's, alive until the batch ends). */
+typedef struct hub_merge_item {
+    swlog_frame f;
+} hub_merge_item;
+
 struct hub {
     hub_config cfg;
     pthread_mutex_t mu; /* one ingest (and one store reader) at a time */
@@ -35,6 +41,12 @@ struct hub {
     int have_cp;
     hub_pending *pend; /* frames of the open batch to append */
     size_t npend, cap_pend;
+    hub_merge_item *merge; /* change-sets of the open batch to merge */
+    size_t nmerge, cap_merge;
+    int replica_behind; /* a replica commit failed after the store's */
+    pthread_t commit_th; /* the replica's commit, while committing */
+    int committing;
+    uint64_t caught_up; /* frames merged again by the last catch-up */
     uint64_t recovered, recovered_cut; /* frames, by the last recovery */
     int lock_fd;                       /* DATA/hub.lock (hub_author.h) */
     struct hub_nonces *nonces;         /* pull replay cache (hub_pull.c) */
@@ -64,11 +76,28 @@ int hub__recover(hub *h, swlog_error *err);
  * closing brace). */
 int hub__receipt_head(hub *h, swlog_buf *out);
 
+/* Merge into the replica the leaves the store holds beyond the replica's
+ * merged leaves (hub_replica.h), from the feed files; h->caught_up gets
+ * their number. Outside a batch. */
+int hub__replica_catch_up(hub *h, swlog_error *err);
+
+/* Catches the replica up first when a commit of it failed before. */
 int hub__batch_begin(hub *h, swlog_error *err);
-/* Append the pending frames to their feed files, then commit the replica
- * and the store. On failure everything is rolled back by the caller. */
+/* Append the pending frames to their feed files while another thread
+ * merges the batch's change-sets into the replica, then commit the store,
+ * then start the replica's commit (hub__batch_settle waits for it;
+ * PROTOCOL §4.9). An error before the store's commit leaves the rolling
+ * back to the caller; a failed replica commit after it does not fail the
+ * batch (its frames are stored): the replica is caught up before the next
+ * one. */
 int hub__batch_commit(hub *h, swlog_error *err);
 void hub__batch_rollback(hub *h, hub_keys_mark mark);
+/* Wait for the replica's commit that hub__batch_commit left running (it
+ * overlaps the checkpoint's signature and fsync); a no-op when none is. */
+void hub__batch_settle(hub *h);
+/* Add an accepted change-set to the batch's merges (hub__batch_commit);
+ * f borrows the request's body. */
+int hub__merge_add(hub *h, const swlog_frame *f, swlog_error *err);
 /* PROTOCOL §4.2 for one frame inside the open batch. file_off < 0: a pushed
  * frame, appended at commit; else the frame's offset in its feed file
  * (recovery). Returns an error only when the hub failed; the frame's

@@ -1,7 +1,7 @@
 /* Ingest of pushed frames: PROTOCOL §4.2-§4.4. Per frame: strict decode and
  * signature, duplicate or fork, frozen feed, key validity, chain, clock
- * skew, merge; per batch: feed files (fsync), replica and store commits,
- * a checkpoint, the receipt. */
+ * skew, mergeability; per batch (hub_batch.c): feed files, merges, store
+ * and replica commits; then a checkpoint and the receipt. */
 #include "hub_internal.h"
 
 #include <stdarg.h>
@@ -19,66 +19,6 @@ static uint64_t be64(const uint8_t *p)
     for (int i = 0; i < 8; i++)
         v = v << 8 | p[i];
     return v;
-}
-
-int hub__batch_begin(hub *h, swlog_error *err)
-{
-    h->npend = 0;
-    int rc = hub_store_begin(h->store, err);
-    if (rc != SWLOG_OK)
-        return rc;
-    rc = hub_replica_begin(h->rep, err);
-    if (rc != SWLOG_OK)
-        hub_store_rollback(h->store);
-    return rc;
-}
-
-void hub__batch_rollback(hub *h, hub_keys_mark mark)
-{
-    hub_replica_rollback(h->rep);
-    hub_store_rollback(h->store);
-    hub_keys_restore(&h->keys, mark);
-    h->npend = 0;
-}
-
-int hub__batch_commit(hub *h, swlog_error *err)
-{
-    int rc = SWLOG_OK;
-    const uint8_t **bodies = NULL;
-    size_t *lens = NULL;
-    char *done = NULL;
-    if (h->npend > 0) {
-        bodies = malloc(h->npend * sizeof *bodies);
-        lens = malloc(h->npend * sizeof *lens);
-        done = calloc(h->npend, 1);
-        if (bodies == NULL || lens == NULL || done == NULL)
-            rc = error_set(err, SWLOG_ENOMEM, "out of memory");
-    }
-    /* One append (one fsync) per feed, its frames in batch order. */
-    for (size_t i = 0; rc == SWLOG_OK && i < h->npend; i++) {
-        if (done[i])
-            continue;
-        size_t n = 0;
-        for (size_t j = i; j < h->npend; j++)
-            if (!done[j] && memcmp(h->pend[j].feed, h->pend[i].feed,
-                                   SWLOG_PUBKEY_BYTES) == 0) {
-                bodies[n] = h->pend[j].body;
-                lens[n++] = h->pend[j].len;
-                done[j] = 1;
-            }
-        rc = hub_feeds_append(h->feeds, h->pend[i].feed, bodies, lens, n,
-                              err);
-    }
-    free(bodies);
-    free(lens);
-    free(done);
-    if (rc == SWLOG_OK)
-        rc = hub_replica_commit(h->rep, err);
-    if (rc == SWLOG_OK)
-        rc = hub_store_commit(h->store, err);
-    if (rc == SWLOG_OK)
-        h->npend = 0;
-    return rc;
 }
 
 /* FORMAT §11 codes of the frame decoder as PROTOCOL §4.5 codes. */
@@ -228,7 +168,7 @@ int hub__ingest_frame(hub *h, const uint8_t *body, size_t len,
                       (unsigned long long)h->cfg.max_clock_skew_ms);
     if (f.type == SWLOG_TYPE_CHANGESET) {
         swlog_error me = {0};
-        if (hub_replica_merge(h->rep, &f, NULL, &me) != SWLOG_OK)
+        if (hub_replica_check(h->rep, &f, &me) != SWLOG_OK)
             return refuse(h, o, body, len, file_off, "unmergeable", err,
                           "merge: %s: %s", swlog_code_name(me.code),
                           me.msg);
@@ -241,6 +181,12 @@ int hub__ingest_frame(hub *h, const uint8_t *body, size_t len,
     rc = hub_store_add_frame(h->store, f.signer, f.seq, f.id, offset,
                              offset + SWLOG_ENVELOPE_BYTES + len, &o->leaf,
                              err);
+    /* A pushed change-set is merged at commit (its body is the
+     * request's); one found in a feed file at recovery now (the file's
+     * buffer moves on). */
+    if (rc == SWLOG_OK && f.type == SWLOG_TYPE_CHANGESET)
+        rc = file_off < 0 ? hub__merge_add(h, &f, err)
+                          : hub_replica_merge(h->rep, &f, NULL, err);
     if (rc == SWLOG_OK &&
         (f.type == SWLOG_TYPE_CERT || f.type == SWLOG_TYPE_ROTATION ||
          f.type == SWLOG_TYPE_REVOCATION)) {
@@ -475,6 +421,7 @@ unsigned hub_push(hub *h, const uint8_t *body, size_t len, swlog_buf *out)
                           "the frames are stored but the receipt could not "
                           "be written: send the batch again for it");
     }
+    hub__batch_settle(h);
     pthread_mutex_unlock(&h->mu);
     free(os);
     free(bodies);

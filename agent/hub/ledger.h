@@ -6,6 +6,7 @@
 #ifndef LEDGER_H
 #define LEDGER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "swlog.h"
@@ -17,5 +18,14 @@
  * disagrees is SWLOG_ECORRUPT naming the file and offset. */
 int ledger_export(const char *data, const char *out, uint64_t *leaves,
                   swlog_error *err);
+
+/* Walk the hub's leaves from leaf `from` on, in leaf order, each frame's
+ * body read and checked as for the ledger, to fn; a nonzero return of fn
+ * stops the walk and is returned. *walked gets the number of leaves given
+ * to fn. hub.db is read in one read transaction. */
+typedef int (*ledger_leaf_fn)(void *ctx, uint64_t leaf, const uint8_t *body,
+                              size_t len, swlog_error *err);
+int ledger_leaves(const char *data, uint64_t from, ledger_leaf_fn fn,
+                  void *ctx, uint64_t *walked, swlog_error *err);
 
 #endif

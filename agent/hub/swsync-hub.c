@@ -329,6 +329,10 @@ int main(int argc, char **argv)
     }
     char pkhex[65];
     swlog_hex(hub_pubkey(h), SWLOG_PUBKEY_BYTES, pkhex);
+    if (hub_caught_up(h) > 0)
+        fprintf(stderr, "swsync-hub: replica.db was behind hub.db: %llu "
+                        "change-sets merged again from the feed files\n",
+                (unsigned long long)hub_caught_up(h));
     if (check) {
         printf("swsync-hub: %s: data folder %s opened, hub key %s\n", conf,
                cfg.data, pkhex);

@@ -1,4 +1,4 @@
-/* Ledger export: ledger.h. */
+/* Ledger export and the walk of leaves: ledger.h. */
 #include "ledger.h"
 
 #include <errno.h>
@@ -130,27 +130,33 @@ static void out_put(out_file *o, const uint8_t *p, size_t n)
     o->n += n;
 }
 
-static int export_rows(sqlite3 *db, const char *data, out_file *o,
-                       uint64_t *leaves, swlog_error *err)
+/* Every leaf from `from` on, in order, its body checked against hub.db,
+ * to fn (which stops the walk with a nonzero return, passed back); *n
+ * gets the number of leaves walked. */
+static int each_leaf(sqlite3 *db, const char *data, uint64_t from,
+                     ledger_leaf_fn fn, void *ctx, uint64_t *walked,
+                     swlog_error *err)
 {
     sqlite3_stmt *st;
     /* Leaves are pushed frames (in feed files) and frames the hub
      * authored (hub_outbound, body in hub.db); a hub.db older than
      * authoring has only the first. */
     if (sqlite3_prepare_v2(db, "SELECT key, seq, id, leaf, offset, NULL "
-                           "FROM frame UNION ALL SELECT signer, seq, id, "
-                           "leaf, 0, body FROM hub_outbound ORDER BY 4",
+                           "FROM frame WHERE leaf >= ?1 UNION ALL SELECT "
+                           "signer, seq, id, leaf, 0, body FROM hub_outbound "
+                           "WHERE leaf >= ?1 ORDER BY 4",
                            -1, &st, NULL) != SQLITE_OK &&
         sqlite3_prepare_v2(db, "SELECT key, seq, id, leaf, offset, NULL "
-                           "FROM frame ORDER BY leaf", -1, &st, NULL) !=
-            SQLITE_OK)
+                           "FROM frame WHERE leaf >= ?1 ORDER BY leaf", -1,
+                           &st, NULL) != SQLITE_OK)
         return swlog_fail(err, SWLOG_EIO, 0, "%s/hub.db: %s", data,
                           sqlite3_errmsg(db));
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
     uint8_t *buf = malloc((size_t)SWLOG_MAX_BODY + 12);
     feed_file ff = {.fd = -1};
     int rc = buf ? SWLOG_OK : swlog_fail(err, SWLOG_ENOMEM, 0, "out of memory");
-    uint64_t n = 0;
-    int s;
+    uint64_t n = from;
+    int s = SQLITE_DONE;
     while (rc == SWLOG_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
         const uint8_t *key = sqlite3_column_blob(st, 0);
         const uint8_t *id = sqlite3_column_blob(st, 2);
@@ -185,11 +191,7 @@ static int export_rows(sqlite3 *db, const char *data, out_file *o,
                           &body, &len, err);
         if (rc != SWLOG_OK)
             break;
-        uint8_t head[SWLOG_ENVELOPE_HEAD_BYTES], crc[4];
-        swlog_envelope_encode(o->salt, body, len, head, crc);
-        out_put(o, head, sizeof head);
-        out_put(o, body, len);
-        out_put(o, crc, sizeof crc);
+        rc = fn(ctx, n, body, len, err);
         n++;
     }
     if (rc == SWLOG_OK && s != SQLITE_DONE)
@@ -199,18 +201,15 @@ static int export_rows(sqlite3 *db, const char *data, out_file *o,
     if (ff.fd >= 0)
         close(ff.fd);
     free(buf);
-    *leaves = n;
+    *walked = n - from;
     return rc;
 }
 
-int ledger_export(const char *data, const char *out, uint64_t *leaves,
-                  swlog_error *err)
+/* Open hub.db of data read-only, with one read transaction. */
+static int open_store(const char *data, sqlite3 **out, swlog_error *err)
 {
-    *leaves = 0;
-    char path[1200], tmp[1200];
+    char path[1200];
     snprintf(path, sizeof path, "%s/hub.db", data);
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", out) >= (int)sizeof tmp)
-        return swlog_fail(err, SWLOG_EINVAL, 0, "%s: path too long", out);
     sqlite3 *db = NULL;
     if (access(path, R_OK) != 0)
         return swlog_fail(err, SWLOG_EIO, 0, "%s: %s (is %s a hub's data "
@@ -222,12 +221,66 @@ int ledger_export(const char *data, const char *out, uint64_t *leaves,
         return rc;
     }
     sqlite3_busy_timeout(db, 5000);
+    /* One read transaction: the leaves of one committed state. */
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        int rc = swlog_fail(err, SWLOG_EIO, 0, "%s: %s", path,
+                            sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return rc;
+    }
+    *out = db;
+    return SWLOG_OK;
+}
+
+static void close_store(sqlite3 *db)
+{
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(db);
+}
+
+int ledger_leaves(const char *data, uint64_t from, ledger_leaf_fn fn,
+                  void *ctx, uint64_t *walked, swlog_error *err)
+{
+    sqlite3 *db = NULL;
+    *walked = 0;
+    int rc = open_store(data, &db, err);
+    if (rc != SWLOG_OK)
+        return rc;
+    rc = each_leaf(db, data, from, fn, ctx, walked, err);
+    close_store(db);
+    return rc;
+}
+
+static int export_leaf(void *ctx, uint64_t leaf, const uint8_t *body,
+                       size_t len, swlog_error *err)
+{
+    out_file *o = ctx;
+    (void)leaf;
+    (void)err;
+    uint8_t head[SWLOG_ENVELOPE_HEAD_BYTES], crc[4];
+    swlog_envelope_encode(o->salt, body, len, head, crc);
+    out_put(o, head, sizeof head);
+    out_put(o, body, len);
+    out_put(o, crc, sizeof crc);
+    return SWLOG_OK;
+}
+
+int ledger_export(const char *data, const char *out, uint64_t *leaves,
+                  swlog_error *err)
+{
+    *leaves = 0;
+    char tmp[1200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", out) >= (int)sizeof tmp)
+        return swlog_fail(err, SWLOG_EINVAL, 0, "%s: path too long", out);
+    sqlite3 *db = NULL;
+    int rc = open_store(data, &db, err);
+    if (rc != SWLOG_OK)
+        return rc;
     out_file *o = calloc(1, sizeof *o);
     if (o == NULL) {
-        sqlite3_close(db);
+        close_store(db);
         return swlog_fail(err, SWLOG_ENOMEM, 0, "out of memory");
     }
-    int rc = SWLOG_OK;
     o->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (o->fd < 0) {
         rc = swlog_fail(err, SWLOG_EIO, 0, "%s: %s", tmp, strerror(errno));
@@ -236,13 +289,7 @@ int ledger_export(const char *data, const char *out, uint64_t *leaves,
         swlog_random(o->salt, sizeof o->salt);
         swlog_file_header_encode(o->salt, hdr);
         out_put(o, hdr, sizeof hdr);
-        /* One read transaction: the leaves of one committed state. */
-        if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-            rc = swlog_fail(err, SWLOG_EIO, 0, "%s: %s", path,
-                            sqlite3_errmsg(db));
-        else
-            rc = export_rows(db, data, o, leaves, err);
-        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        rc = each_leaf(db, data, 0, export_leaf, o, leaves, err);
         if (rc == SWLOG_OK && !o->failed && o->n > 0 &&
             write_all(o->fd, o->buf, o->n) != 0)
             o->failed = errno ? errno : EIO;
@@ -269,6 +316,6 @@ int ledger_export(const char *data, const char *out, uint64_t *leaves,
         }
     }
     free(o);
-    sqlite3_close(db);
+    close_store(db);
     return rc;
 }

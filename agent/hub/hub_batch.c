@@ -1,0 +1,157 @@
+/* The batch's transaction (agent/hub/README.md "Durability and
+ * recovery", PROTOCOL §4.9): begin, commit (feed files while a second
+ * thread merges, then the store, then the replica's commit left running
+ * until hub__batch_settle), rollback. */
+#include "hub_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../error.h"
+
+int hub__batch_begin(hub *h, swlog_error *err)
+{
+    hub__batch_settle(h);
+    h->npend = 0;
+    h->nmerge = 0;
+    if (h->replica_behind) {
+        int rc = hub__replica_catch_up(h, err);
+        if (rc != SWLOG_OK)
+            return rc;
+        h->replica_behind = 0;
+    }
+    int rc = hub_store_begin(h->store, err);
+    if (rc != SWLOG_OK)
+        return rc;
+    rc = hub_replica_begin(h->rep, err);
+    if (rc != SWLOG_OK)
+        hub_store_rollback(h->store);
+    return rc;
+}
+
+void hub__batch_rollback(hub *h, hub_keys_mark mark)
+{
+    hub_replica_rollback(h->rep);
+    hub_store_rollback(h->store);
+    hub_keys_restore(&h->keys, mark);
+    h->npend = 0;
+    h->nmerge = 0;
+}
+
+/* The batch's merges, on their own thread while the feed files are
+ * written and fsynced. */
+typedef struct merge_job {
+    hub *h;
+    int rc;
+    swlog_error err;
+} merge_job;
+
+static void *merge_run(void *p)
+{
+    merge_job *j = p;
+    for (size_t i = 0; j->rc == SWLOG_OK && i < j->h->nmerge; i++)
+        j->rc = hub_replica_merge(j->h->rep, &j->h->merge[i].f, NULL,
+                                  &j->err);
+    return NULL;
+}
+
+/* The replica's commit after the store's: a failure leaves the replica
+ * behind the store, caught up before the next batch. */
+static void *replica_commit_run(void *p)
+{
+    hub *h = p;
+    swlog_error rerr = {0};
+    if (hub_replica_commit(h->rep, &rerr) != SWLOG_OK)
+        h->replica_behind = 1;
+    return NULL;
+}
+
+static int append_feeds(hub *h, swlog_error *err)
+{
+    int rc = SWLOG_OK;
+    const uint8_t **bodies = NULL;
+    size_t *lens = NULL;
+    char *done = NULL;
+    if (h->npend > 0) {
+        bodies = malloc(h->npend * sizeof *bodies);
+        lens = malloc(h->npend * sizeof *lens);
+        done = calloc(h->npend, 1);
+        if (bodies == NULL || lens == NULL || done == NULL)
+            rc = error_set(err, SWLOG_ENOMEM, "out of memory");
+    }
+    /* One append (one fsync) per feed, its frames in batch order. */
+    for (size_t i = 0; rc == SWLOG_OK && i < h->npend; i++) {
+        if (done[i])
+            continue;
+        size_t n = 0;
+        for (size_t j = i; j < h->npend; j++)
+            if (!done[j] && memcmp(h->pend[j].feed, h->pend[i].feed,
+                                   SWLOG_PUBKEY_BYTES) == 0) {
+                bodies[n] = h->pend[j].body;
+                lens[n++] = h->pend[j].len;
+                done[j] = 1;
+            }
+        rc = hub_feeds_append(h->feeds, h->pend[i].feed, bodies, lens, n,
+                              err);
+    }
+    free(bodies);
+    free(lens);
+    free(done);
+    return rc;
+}
+
+int hub__batch_commit(hub *h, swlog_error *err)
+{
+    merge_job job = {.h = h, .rc = SWLOG_OK};
+    pthread_t th;
+    int threaded = 0;
+    if (h->nmerge > 0) {
+        threaded = pthread_create(&th, NULL, merge_run, &job) == 0;
+        if (!threaded)
+            merge_run(&job);
+    }
+    int rc = append_feeds(h, err);
+    if (threaded)
+        pthread_join(th, NULL);
+    if (rc == SWLOG_OK && job.rc != SWLOG_OK) {
+        *err = job.err;
+        rc = job.rc;
+    }
+    /* The replica's merged leaves move with its merges; the store commits
+     * first, so the replica is never ahead of it. */
+    if (rc == SWLOG_OK)
+        rc = hub_replica_set_leaves(h->rep, hub_store_leaves(h->store), err);
+    if (rc == SWLOG_OK)
+        rc = hub_store_commit(h->store, err);
+    if (rc != SWLOG_OK)
+        return rc;
+    h->npend = 0;
+    h->nmerge = 0;
+    h->committing = pthread_create(&h->commit_th, NULL, replica_commit_run,
+                                   h) == 0;
+    if (!h->committing)
+        replica_commit_run(h);
+    return SWLOG_OK;
+}
+
+void hub__batch_settle(hub *h)
+{
+    if (!h->committing)
+        return;
+    pthread_join(h->commit_th, NULL);
+    h->committing = 0;
+}
+
+int hub__merge_add(hub *h, const swlog_frame *f, swlog_error *err)
+{
+    if (h->nmerge == h->cap_merge) {
+        size_t cap = h->cap_merge ? 2 * h->cap_merge : 64;
+        hub_merge_item *m = realloc(h->merge, cap * sizeof *m);
+        if (m == NULL)
+            return error_set(err, SWLOG_ENOMEM, "out of memory");
+        h->merge = m;
+        h->cap_merge = cap;
+    }
+    h->merge[h->nmerge++].f = *f;
+    return SWLOG_OK;
+}
