@@ -85,6 +85,17 @@ typedef struct mcache {
     sqlite3_stmt *tables;     /* merge__tables' look-up */
 } mcache;
 
+/* Column names of a change-set point into its dictionary (FORMAT §5.3),
+ * so the same pointer comes back in every record: its schema index is
+ * remembered instead of searched again by name. */
+#define COL_MEMO 64
+typedef struct colmemo {
+    const schema_table *t;
+    const uint8_t *name;
+    size_t len;
+    int idx;
+} colmemo;
+
 typedef struct mctx {
     mcache *k;
     sqlite3 *db;
@@ -98,6 +109,7 @@ typedef struct mctx {
     const schema_table *t;
     char row_id[37];
     uint64_t ticks; /* rows written: the capture triggers' clock ticks */
+    colmemo memo[COL_MEMO];
 } mctx;
 
 static int prepare(mctx *c, const char *sql, sqlite3_stmt **st)
@@ -220,6 +232,20 @@ static int step_done(mctx *c, sqlite3_stmt *st, const char *what)
 
 /* ---- pass 1: every table and column declared, every type allowed ---- */
 
+/* schema_column_index of col's name (NUL-terminated in cn). */
+static int col_index(mctx *c, const schema_table *t, const swlog_column *col,
+                     const char *cn)
+{
+    colmemo *e = &c->memo[((uintptr_t)col->name >> 1) % COL_MEMO];
+    if (e->t == t && e->name == col->name && e->len == col->name_len)
+        return e->idx;
+    e->t = t;
+    e->name = col->name;
+    e->len = col->name_len;
+    e->idx = schema_column_index(t, cn);
+    return e->idx;
+}
+
 static int check_frame(mctx *c)
 {
     swlog_reader rd;
@@ -245,7 +271,7 @@ static int check_frame(mctx *c)
             char cn[SWLOG_MAX_NAME + 1];
             memcpy(cn, col.name, col.name_len);
             cn[col.name_len] = '\0';
-            int i = schema_column_index(t, cn);
+            int i = col_index(c, t, &col, cn);
             if (i < 0)
                 return swlog_fail(c->err, code, 0,
                                   "record %" PRIu32 ": column %s.%s is not "
@@ -733,7 +759,7 @@ static int merge_upsert(mctx *c, swlog_reader *rd, const swlog_record *rec,
         char cn[SWLOG_MAX_NAME + 1];
         memcpy(cn, col.name, col.name_len);
         cn[col.name_len] = '\0';
-        int i = schema_column_index(c->t, cn); /* checked by pass 1 */
+        int i = col_index(c, c->t, &col, cn); /* checked by pass 1 */
         merge__write v = {.kind = SWLOG_UPSERT, .hlc = rec->hlc,
                           .rep = col.replaced_hlc, .signer = c->f->signer,
                           .frame = c->f->id, .xv = &col.value};
