@@ -45,6 +45,11 @@ int merge_changeset(replica *r, const swlog_frame *f, merge_stats *st,
  * SWLOG_EINVAL otherwise. */
 int merge_check(const schema_model *m, const swlog_frame *f,
                 swlog_error *err);
+/* merge_changeset for an f that passed merge_check against r's model
+ * (a hub checks each change-set before storing it): the check is not
+ * made again. */
+int merge_changeset_checked(replica *r, const swlog_frame *f,
+                            merge_stats *st, swlog_error *err);
 
 /* SHA-256 over r's replicated content (every declared table's rows and
  * values, tombstones, and open conflicts) in a canonical order, so two

@@ -50,8 +50,8 @@ static void *merge_run(void *p)
 {
     merge_job *j = p;
     for (size_t i = 0; j->rc == SWLOG_OK && i < j->h->nmerge; i++)
-        j->rc = hub_replica_merge(j->h->rep, &j->h->merge[i].f, NULL,
-                                  &j->err);
+        j->rc = hub_replica_merge_checked(j->h->rep, &j->h->merge[i],
+                                          &j->err);
     return NULL;
 }
 
@@ -146,12 +146,12 @@ int hub__merge_add(hub *h, const swlog_frame *f, swlog_error *err)
 {
     if (h->nmerge == h->cap_merge) {
         size_t cap = h->cap_merge ? 2 * h->cap_merge : 64;
-        hub_merge_item *m = realloc(h->merge, cap * sizeof *m);
+        swlog_frame *m = realloc(h->merge, cap * sizeof *m);
         if (m == NULL)
             return error_set(err, SWLOG_ENOMEM, "out of memory");
         h->merge = m;
         h->cap_merge = cap;
     }
-    h->merge[h->nmerge++].f = *f;
+    h->merge[h->nmerge++] = *f;
     return SWLOG_OK;
 }

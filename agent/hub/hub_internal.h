@@ -18,11 +18,6 @@ typedef struct hub_pending {
     size_t len;
 } hub_pending;
 
-/* An accepted change-set of the open batch, merged at commit (its bodies
- * are the request's, alive until the batch ends). */
-typedef struct hub_merge_item {
-    swlog_frame f;
-} hub_merge_item;
 
 struct hub {
     hub_config cfg;
@@ -41,7 +36,9 @@ struct hub {
     int have_cp;
     hub_pending *pend; /* frames of the open batch to append */
     size_t npend, cap_pend;
-    hub_merge_item *merge; /* change-sets of the open batch to merge */
+    /* Accepted change-sets of the open batch, merged at commit (their
+     * bodies are the request's, alive until the batch ends). */
+    swlog_frame *merge;
     size_t nmerge, cap_merge;
     int replica_behind; /* a replica commit failed after the store's */
     pthread_t commit_th; /* the replica's commit, while committing */

@@ -32,6 +32,10 @@ void hub_replica_rollback(hub_replica *r);
  * are undone and the transaction stays usable for the next frame. */
 int hub_replica_merge(hub_replica *r, const swlog_frame *f,
                       merge_stats *st, swlog_error *err);
+/* The same for an f that passed hub_replica_check (the batch's merges):
+ * the check is not made again. */
+int hub_replica_merge_checked(hub_replica *r, const swlog_frame *f,
+                              swlog_error *err);
 
 /* merge_check against the replica's model: the frame's own fault, before
  * anything is written (PROTOCOL §4.2 `unmergeable`). */

@@ -136,18 +136,31 @@ void hub_replica_rollback(hub_replica *h)
     replica_rollback(h->r);
 }
 
-int hub_replica_merge(hub_replica *h, const swlog_frame *f, merge_stats *st,
-                      swlog_error *err)
+static int merge_in_savepoint(hub_replica *h, const swlog_frame *f,
+                              merge_stats *st, int checked, swlog_error *err)
 {
     sqlite3 *db = replica_db(h->r);
     if (sqlite3_exec(db, "SAVEPOINT hub_frame", NULL, NULL, NULL) !=
         SQLITE_OK)
         return error_sqlite(err, db, "savepoint");
-    int rc = merge_changeset(h->r, f, st, err);
+    int rc = checked ? merge_changeset_checked(h->r, f, st, err)
+                     : merge_changeset(h->r, f, st, err);
     if (rc != SWLOG_OK)
         sqlite3_exec(db, "ROLLBACK TO hub_frame", NULL, NULL, NULL);
     sqlite3_exec(db, "RELEASE hub_frame", NULL, NULL, NULL);
     return rc;
+}
+
+int hub_replica_merge(hub_replica *h, const swlog_frame *f, merge_stats *st,
+                      swlog_error *err)
+{
+    return merge_in_savepoint(h, f, st, 0, err);
+}
+
+int hub_replica_merge_checked(hub_replica *h, const swlog_frame *f,
+                              swlog_error *err)
+{
+    return merge_in_savepoint(h, f, NULL, 1, err);
 }
 
 replica *hub_replica_handle(hub_replica *h)
