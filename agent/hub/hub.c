@@ -189,7 +189,7 @@ static int recover_feed(hub *h, const uint8_t feed[SWLOG_PUBKEY_BYTES],
             rc = hub__batch_commit(h, err);
         else
             hub__batch_rollback(h, mark);
-        hub__batch_settle(h);
+        hub__replica_flush(h);
     }
     if (rc == SWLOG_OK && cut > 0)
         rc = hub_feeds_truncate(h->feeds, feed, cut, err);
@@ -306,7 +306,7 @@ void hub_close(hub *h)
 {
     if (h == NULL)
         return;
-    hub__batch_settle(h);
+    hub__replica_flush(h);
     swlog_log_close(h->own);
     hub_feeds_close(h->feeds);
     hub_replica_close(h->rep);
@@ -321,6 +321,13 @@ void hub_close(hub *h)
         close(h->lock_fd);
     pthread_mutex_destroy(&h->mu);
     free(h);
+}
+
+void hub_flush(hub *h)
+{
+    pthread_mutex_lock(&h->mu);
+    hub__replica_flush(h);
+    pthread_mutex_unlock(&h->mu);
 }
 
 unsigned hub_head(hub *h, const char *hex, swlog_buf *out)

@@ -1,13 +1,19 @@
 /* The batch's transaction (agent/hub/README.md "Durability and
  * recovery", PROTOCOL §4.9): begin, commit (feed files while a second
- * thread merges, then the store, then the replica's commit left running
- * until hub__batch_settle), rollback. */
+ * thread merges, then the store; the replica's transaction stays open for
+ * up to HUB_REPLICA_GROUP batches, then commits on that thread until
+ * hub__batch_settle), rollback, and hub__replica_flush. */
 #include "hub_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "../error.h"
+
+/* Store-committed batches replica.db's transaction holds before it
+ * commits (README "Durability and recovery"): one commit writes the pages
+ * the batches share (B-tree interior pages, the tables' last leaves) once. */
+#define HUB_REPLICA_GROUP 8
 
 int hub__batch_begin(hub *h, swlog_error *err)
 {
@@ -21,17 +27,27 @@ int hub__batch_begin(hub *h, swlog_error *err)
         h->replica_behind = 0;
     }
     int rc = hub_store_begin(h->store, err);
-    if (rc != SWLOG_OK)
+    if (rc != SWLOG_OK || h->rep_open)
         return rc;
     rc = hub_replica_begin(h->rep, err);
     if (rc != SWLOG_OK)
         hub_store_rollback(h->store);
+    else
+        h->rep_open = 1;
     return rc;
 }
 
 void hub__batch_rollback(hub *h, hub_keys_mark mark)
 {
-    hub_replica_rollback(h->rep);
+    /* The replica's transaction goes with the earlier batches it held:
+     * they are in the store, so catch-up merges them again. */
+    if (h->rep_open) {
+        hub_replica_rollback(h->rep);
+        h->rep_open = 0;
+        if (h->rep_batches > 0)
+            h->replica_behind = 1;
+        h->rep_batches = 0;
+    }
     hub_store_rollback(h->store);
     hub_keys_restore(&h->keys, mark);
     h->npend = 0;
@@ -127,11 +143,25 @@ int hub__batch_commit(hub *h, swlog_error *err)
         return rc;
     h->npend = 0;
     h->nmerge = 0;
+    if (++h->rep_batches < HUB_REPLICA_GROUP)
+        return SWLOG_OK;
+    h->rep_open = 0;
+    h->rep_batches = 0;
     h->committing = pthread_create(&h->commit_th, NULL, replica_commit_run,
                                    h) == 0;
     if (!h->committing)
         replica_commit_run(h);
     return SWLOG_OK;
+}
+
+void hub__replica_flush(hub *h)
+{
+    hub__batch_settle(h);
+    if (!h->rep_open)
+        return;
+    h->rep_open = 0;
+    h->rep_batches = 0;
+    replica_commit_run(h);
 }
 
 void hub__batch_settle(hub *h)

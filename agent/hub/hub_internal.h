@@ -41,6 +41,10 @@ struct hub {
     swlog_frame *merge;
     size_t nmerge, cap_merge;
     int replica_behind; /* a replica commit failed after the store's */
+    /* replica.db's transaction spans batches (README "Durability and
+     * recovery"): open, and how many store-committed batches it holds. */
+    int rep_open;
+    unsigned rep_batches;
     pthread_t commit_th; /* the replica's commit, while committing */
     int committing;
     uint64_t caught_up; /* frames merged again by the last catch-up */
@@ -81,17 +85,23 @@ int hub__replica_catch_up(hub *h, swlog_error *err);
 /* Catches the replica up first when a commit of it failed before. */
 int hub__batch_begin(hub *h, swlog_error *err);
 /* Append the pending frames to their feed files while another thread
- * merges the batch's change-sets into the replica, then commit the store,
- * then start the replica's commit (hub__batch_settle waits for it;
- * PROTOCOL §4.9). An error before the store's commit leaves the rolling
- * back to the caller; a failed replica commit after it does not fail the
- * batch (its frames are stored): the replica is caught up before the next
- * one. */
+ * merges the batch's change-sets into the replica, then commit the store
+ * (PROTOCOL §4.9). The replica's transaction stays open across batches;
+ * every HUB_REPLICA_GROUP batches its commit starts on the other thread
+ * (hub__batch_settle waits for it). An error before the store's commit
+ * leaves the rolling back to the caller; a failed replica commit after it
+ * does not fail the batch (its frames are stored): the replica is caught
+ * up before the next one. */
 int hub__batch_commit(hub *h, swlog_error *err);
+/* Roll back the batch; the replica's open transaction too, with the
+ * earlier batches it held (marked behind: catch-up merges them again). */
 void hub__batch_rollback(hub *h, hub_keys_mark mark);
 /* Wait for the replica's commit that hub__batch_commit left running (it
- * overlaps the checkpoint's signature and fsync); a no-op when none is. */
+ * overlaps the answer and the next request); a no-op when none is. */
 void hub__batch_settle(hub *h);
+/* Settle, then commit the replica's open transaction (outside a batch, h->mu
+ * held): at the idle tick (hub_flush), after recovery, at close. */
+void hub__replica_flush(hub *h);
 /* Add an accepted change-set to the batch's merges (hub__batch_commit);
  * f borrows the request's body. */
 int hub__merge_add(hub *h, const swlog_frame *f, swlog_error *err);

@@ -421,7 +421,8 @@ unsigned hub_push(hub *h, const uint8_t *body, size_t len, swlog_buf *out)
                           "the frames are stored but the receipt could not "
                           "be written: send the batch again for it");
     }
-    hub__batch_settle(h);
+    /* The replica's commit, when one started, runs on while the answer
+     * goes out; the next batch (or hub_flush) waits for it. */
     pthread_mutex_unlock(&h->mu);
     free(os);
     free(bodies);

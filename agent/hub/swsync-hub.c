@@ -18,6 +18,7 @@
 #include "replica.h"
 #include "hub_config.h"
 #include "hub_http.h"
+#include "hub_pagecache.h"
 #include "keyfile.h"
 #include "ledger.h"
 #include "merge.h"
@@ -312,6 +313,9 @@ int main(int argc, char **argv)
                         "not set\n", conf, cfg.passphrase_env);
         return 1;
     }
+    /* The page cache for every connection, reserved before the first one
+     * opens (README "Memory"); on failure SQLite allocates pages itself. */
+    (void)hub_pagecache_reserve(HUB_PAGECACHE_BYTES);
     /* Block the stop signals before any thread starts, so only sigwait
      * below receives them. */
     sigset_t stop;
@@ -366,9 +370,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "swsync-hub: relaying to %s every %u s\n",
                 cfg.upstream_url, cfg.relay_interval);
     }
-    int sig = 0;
-    while (sigwait(&stop, &sig) != 0)
-        ;
+    /* Until a stop signal: every HUB_FLUSH_MS commit what batches left
+     * in the replica's open transaction. */
+    int sig = -1;
+    struct timespec flush_every = {0, HUB_FLUSH_MS * 1000000L};
+    while (sig < 0) {
+        sig = sigtimedwait(&stop, NULL, &flush_every);
+        if (sig < 0 && errno == EAGAIN)
+            hub_flush(h);
+    }
     fprintf(stderr, "swsync-hub: signal %d: no new connections; waiting up "
                     "to %u s for requests in flight\n", sig,
             cfg.shutdown_grace);
