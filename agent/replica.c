@@ -260,6 +260,26 @@ done:
     return SWLOG_OK;
 }
 
+int replica_open_read(const char *path, replica **out, swlog_error *err)
+{
+    if (path == NULL || out == NULL)
+        return error_set(err, SWLOG_EARG, "replica_open_read: NULL argument");
+    replica *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return error_set(err, SWLOG_ENOMEM, "replica_open_read");
+    r->model = schema_current();
+    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL) !=
+        SQLITE_OK) {
+        int rc = error_sqlite(err, r->db, "opening the replica to read");
+        replica_close(r);
+        return rc;
+    }
+    sqlite3_extended_result_codes(r->db, 1);
+    sqlite3_busy_timeout(r->db, 5000);
+    *out = r;
+    return SWLOG_OK;
+}
+
 int replica_open(const char *path, replica **out, swlog_error *err)
 {
     return replica_open_model(path, schema_current(), NULL, 0, out, err);

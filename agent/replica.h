@@ -43,6 +43,11 @@ int replica_process_init(swlog_error *err);
  * older version is migrated forward in one transaction; a newer one is
  * refused (SWLOG_EVERSION). On success *out owns the connection. */
 int replica_open(const char *path, replica **out, swlog_error *err);
+/* Open an existing replica read-only for the current model, as it is: no
+ * migration, no pragma that writes (a reader beside the process that owns
+ * it and has migrated it, e.g. `swsync-hub content-hash` beside a running
+ * hub). */
+int replica_open_read(const char *path, replica **out, swlog_error *err);
 /* The same for any model and migration list (tests: a synthetic v2). */
 int replica_open_model(const char *path, const schema_model *m,
                        const replica_migration *steps, size_t nsteps,

@@ -245,6 +245,8 @@ int hub_open(const hub_config *cfg, const char *pass, hub **out,
     h->cfg = *cfg;
     h->lock_fd = -1;
     pthread_mutex_init(&h->mu, NULL);
+    pthread_mutex_init(&h->merge_mu, NULL);
+    pthread_cond_init(&h->merge_cv, NULL);
     swlog_buf_init(&h->cp);
     hub_keys_init(&h->keys, cfg->root);
     char path[HUB_CONFIG_PATH_MAX + 32];
@@ -320,6 +322,8 @@ void hub_close(hub *h)
     if (h->lock_fd >= 0)
         close(h->lock_fd);
     pthread_mutex_destroy(&h->mu);
+    pthread_mutex_destroy(&h->merge_mu);
+    pthread_cond_destroy(&h->merge_cv);
     free(h);
 }
 

@@ -15,11 +15,16 @@
  * the batches share (B-tree interior pages, the tables' last leaves) once. */
 #define HUB_REPLICA_GROUP 8
 
+static void merge_finish(hub *h, int how);
+
 int hub__batch_begin(hub *h, swlog_error *err)
 {
     hub__batch_settle(h);
     h->npend = 0;
     h->nmerge = 0;
+    h->merged = 0;
+    h->merge_close = 0;
+    h->merge_rc = SWLOG_OK;
     if (h->replica_behind) {
         int rc = hub__replica_catch_up(h, err);
         if (rc != SWLOG_OK)
@@ -39,6 +44,7 @@ int hub__batch_begin(hub *h, swlog_error *err)
 
 void hub__batch_rollback(hub *h, hub_keys_mark mark)
 {
+    merge_finish(h, 2);
     /* The replica's transaction goes with the earlier batches it held:
      * they are in the store, so catch-up merges them again. */
     if (h->rep_open) {
@@ -54,21 +60,52 @@ void hub__batch_rollback(hub *h, hub_keys_mark mark)
     h->nmerge = 0;
 }
 
-/* The batch's merges, on their own thread while the feed files are
- * written and fsynced. */
-typedef struct merge_job {
-    hub *h;
-    int rc;
-    swlog_error err;
-} merge_job;
-
+/* The batch's merges, in frame order, on their own thread: started by the
+ * first change-set ingest adds, they go on while the rest are checked and
+ * while the feed files are written and fsynced. Stops at the first error
+ * (merge_rc), when closed and drained, or when told to stop. */
 static void *merge_run(void *p)
 {
-    merge_job *j = p;
-    for (size_t i = 0; j->rc == SWLOG_OK && i < j->h->nmerge; i++)
-        j->rc = hub_replica_merge_checked(j->h->rep, &j->h->merge[i],
-                                          &j->err);
+    hub *h = p;
+    pthread_mutex_lock(&h->merge_mu);
+    for (;;) {
+        while (h->merged == h->nmerge && h->merge_close == 0)
+            pthread_cond_wait(&h->merge_cv, &h->merge_mu);
+        if (h->merge_close == 2 || h->merged == h->nmerge ||
+            h->merge_rc != SWLOG_OK)
+            break;
+        swlog_frame f = h->merge[h->merged]; /* merge may move when added to */
+        pthread_mutex_unlock(&h->merge_mu);
+        swlog_error e = {0};
+        int rc = hub_replica_merge_checked(h->rep, &f, &e);
+        pthread_mutex_lock(&h->merge_mu);
+        h->merged++;
+        if (rc != SWLOG_OK) {
+            h->merge_rc = rc;
+            h->merge_err = e;
+        }
+    }
+    pthread_mutex_unlock(&h->merge_mu);
     return NULL;
+}
+
+/* Tell the merge thread no more frames come (how: 1 finish, 2 stop) and
+ * wait for it; without one, finish the merges here. */
+static void merge_finish(hub *h, int how)
+{
+    if (h->merging) {
+        pthread_mutex_lock(&h->merge_mu);
+        h->merge_close = how;
+        pthread_cond_signal(&h->merge_cv);
+        pthread_mutex_unlock(&h->merge_mu);
+        pthread_join(h->merge_th, NULL);
+        h->merging = 0;
+    }
+    while (how == 1 && h->merge_rc == SWLOG_OK && h->merged < h->nmerge) {
+        h->merge_rc = hub_replica_merge_checked(h->rep, &h->merge[h->merged],
+                                                &h->merge_err);
+        h->merged++;
+    }
 }
 
 /* The replica's commit after the store's: a failure leaves the replica
@@ -118,20 +155,11 @@ static int append_feeds(hub *h, swlog_error *err)
 
 int hub__batch_commit(hub *h, swlog_error *err)
 {
-    merge_job job = {.h = h, .rc = SWLOG_OK};
-    pthread_t th;
-    int threaded = 0;
-    if (h->nmerge > 0) {
-        threaded = pthread_create(&th, NULL, merge_run, &job) == 0;
-        if (!threaded)
-            merge_run(&job);
-    }
     int rc = append_feeds(h, err);
-    if (threaded)
-        pthread_join(th, NULL);
-    if (rc == SWLOG_OK && job.rc != SWLOG_OK) {
-        *err = job.err;
-        rc = job.rc;
+    merge_finish(h, rc == SWLOG_OK ? 1 : 2);
+    if (rc == SWLOG_OK && h->merge_rc != SWLOG_OK) {
+        *err = h->merge_err;
+        rc = h->merge_rc;
     }
     /* The replica's merged leaves move with its merges; the store commits
      * first, so the replica is never ahead of it. */
@@ -174,14 +202,25 @@ void hub__batch_settle(hub *h)
 
 int hub__merge_add(hub *h, const swlog_frame *f, swlog_error *err)
 {
+    int rc = SWLOG_OK;
+    pthread_mutex_lock(&h->merge_mu);
     if (h->nmerge == h->cap_merge) {
         size_t cap = h->cap_merge ? 2 * h->cap_merge : 64;
         swlog_frame *m = realloc(h->merge, cap * sizeof *m);
         if (m == NULL)
-            return error_set(err, SWLOG_ENOMEM, "out of memory");
-        h->merge = m;
-        h->cap_merge = cap;
+            rc = error_set(err, SWLOG_ENOMEM, "out of memory");
+        else {
+            h->merge = m;
+            h->cap_merge = cap;
+        }
     }
-    h->merge[h->nmerge++] = *f;
-    return SWLOG_OK;
+    if (rc == SWLOG_OK) {
+        h->merge[h->nmerge++] = *f;
+        pthread_cond_signal(&h->merge_cv);
+    }
+    pthread_mutex_unlock(&h->merge_mu);
+    /* Without a thread (none could start) the merges run at commit. */
+    if (rc == SWLOG_OK && !h->merging && h->nmerge == 1)
+        h->merging = pthread_create(&h->merge_th, NULL, merge_run, h) == 0;
+    return rc;
 }

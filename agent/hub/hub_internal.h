@@ -36,10 +36,20 @@ struct hub {
     int have_cp;
     hub_pending *pend; /* frames of the open batch to append */
     size_t npend, cap_pend;
-    /* Accepted change-sets of the open batch, merged at commit (their
-     * bodies are the request's, alive until the batch ends). */
+    /* Accepted change-sets of the open batch (their bodies are the
+     * request's, alive until the batch ends), merged in order by a thread
+     * the first one starts (hub_batch.c) while ingest goes on. merge_mu
+     * guards merge, nmerge and the merge_ fields below. */
     swlog_frame *merge;
     size_t nmerge, cap_merge;
+    pthread_mutex_t merge_mu;
+    pthread_cond_t merge_cv;
+    pthread_t merge_th;
+    int merging;     /* merge_th runs */
+    int merge_close; /* 1: no more frames come; 2: stop (rollback) */
+    size_t merged;   /* frames merge_th has merged */
+    int merge_rc;
+    swlog_error merge_err;
     int replica_behind; /* a replica commit failed after the store's */
     /* replica.db's transaction spans batches (README "Durability and
      * recovery"): open, and how many store-committed batches it holds. */

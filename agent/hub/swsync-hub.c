@@ -17,6 +17,7 @@
 #include "import_bundle.h"
 #include "replica.h"
 #include "hub_config.h"
+#include "hub_content.h"
 #include "hub_http.h"
 #include "hub_pagecache.h"
 #include "keyfile.h"
@@ -187,6 +188,10 @@ static int cmd_ledger(const hub_config *cfg, const char *out)
     return 0;
 }
 
+/* How long content-hash waits for a running hub to commit what it merged
+ * (it does every HUB_FLUSH_MS): 100 tries, 50 ms apart. */
+#define CONTENT_TRIES 100
+
 static int cmd_content_hash(const hub_config *cfg)
 {
     char path[HUB_CONFIG_PATH_MAX + 16];
@@ -196,18 +201,27 @@ static int cmd_content_hash(const hub_config *cfg)
                         "data folder?)\n", path, strerror(errno));
         return 1;
     }
-    replica *r = NULL;
+    hub_content c;
     swlog_error err = {0};
-    uint8_t h[SWLOG_HASH_BYTES];
-    if (replica_open(path, &r, &err) != SWLOG_OK ||
-        merge_content_hash(r, h, &err) != SWLOG_OK) {
-        fprintf(stderr, "swsync-hub: content-hash: %s: %s\n", path, err.msg);
-        replica_close(r);
-        return 1;
+    struct timespec pause = {0, 50000000};
+    for (int i = 0;; i++) {
+        if (hub_content_read(cfg->data, &c, &err) != SWLOG_OK) {
+            fprintf(stderr, "swsync-hub: content-hash: %s\n", err.msg);
+            return 1;
+        }
+        if (c.merged >= c.leaves || !c.running || i + 1 == CONTENT_TRIES)
+            break;
+        nanosleep(&pause, NULL);
     }
-    replica_close(r);
+    if (c.merged < c.leaves)
+        fprintf(stderr,
+                "swsync-hub: content-hash: replica.db has merged %llu of "
+                "hub.db's %llu leaves; this is the hash of those (%s)\n",
+                (unsigned long long)c.merged, (unsigned long long)c.leaves,
+                c.running ? "the running hub is still merging"
+                          : "the hub merges the rest at its next start");
     char hex[2 * SWLOG_HASH_BYTES + 1];
-    swlog_hex(h, sizeof h, hex);
+    swlog_hex(c.hash, sizeof c.hash, hex);
     printf("%s\n", hex);
     return 0;
 }

@@ -1,0 +1,22 @@
+/* `swsync-hub content-hash` (agent/hub/README.md "Content hash"): the
+ * replica's content hash (MERGE §10) read beside how many of hub.db's
+ * leaves it has merged, so a hash is never taken for more than it is. */
+#ifndef HUB_CONTENT_H
+#define HUB_CONTENT_H
+
+#include <stdint.h>
+
+#include "swlog.h"
+
+typedef struct hub_content {
+    uint8_t hash[SWLOG_HASH_BYTES];
+    uint64_t merged; /* leaves the replica has merged (_hub_state) */
+    uint64_t leaves; /* leaves hub.db holds */
+    int running;     /* a swsync-hub holds the data folder (hub.lock) */
+} hub_content;
+
+/* Read DATA/replica.db's hash and merged leaves in one read transaction,
+ * then DATA/hub.db's leaves (read-only). Writes nothing. */
+int hub_content_read(const char *data, hub_content *out, swlog_error *err);
+
+#endif
