@@ -243,6 +243,65 @@ START_TEST(create_append_reopen_read)
 }
 END_TEST
 
+/* swlog_log_open_end: an append at the recorded end without a scan; a
+ * file of another size is refused with nothing changed. */
+START_TEST(open_at_recorded_end)
+{
+    const char *path = tmp_path("atend.log");
+    swlog_log *log;
+    swlog_error err = {0};
+    ck_assert_int_eq(swlog_log_open_end(path, 32, &log, &err), SWLOG_EIO);
+    ck_assert_int_eq(
+        swlog_log_open(path, SWLOG_APPEND | SWLOG_CREATE, &log, &err),
+        SWLOG_OK);
+    size_t lens[3] = {10, 2000, 7};
+    unsigned seeds[3] = {7, 8, 9};
+    uint8_t *bodies[3];
+    for (int i = 0; i < 3; i++)
+        bodies[i] = body_new(lens[i], seeds[i]);
+    ck_assert_int_eq(
+        swlog_log_append(log, (const uint8_t *const *)bodies, lens, 2, &err),
+        SWLOG_OK);
+    uint64_t end = swlog_log_end(log);
+    ck_assert_uint_eq(end, 32 + 10 + 12 + 2000 + 12);
+    swlog_log_close(log);
+
+    /* Other ends than the file's: refused, the file unchanged. */
+    uint64_t bad[4] = {0, 31, end - 1, end + 1};
+    for (int i = 0; i < 4; i++) {
+        memset(&err, 0, sizeof err);
+        ck_assert_int_eq(swlog_log_open_end(path, bad[i], &log, &err),
+                         SWLOG_ECORRUPT);
+        ck_assert_ptr_nonnull(strstr(err.msg, "recorded end"));
+        ck_assert_uint_eq((uint64_t)file_size(path), end);
+    }
+    ck_assert_int_eq(swlog_log_open_end(path, UINT64_MAX, &log, &err),
+                     SWLOG_EARG);
+
+    /* At the right end: appends, and the log reads back whole. */
+    ck_assert_int_eq(swlog_log_open_end(path, end, &log, &err), SWLOG_OK);
+    ck_assert_uint_eq(swlog_log_end(log), end);
+    ck_assert_int_eq(swlog_log_append(log, (const uint8_t *const *)bodies + 2,
+                                      lens + 2, 1, &err),
+                     SWLOG_OK);
+    ck_assert_uint_eq(swlog_log_end(log), end + 7 + 12);
+    swlog_log_close(log);
+    ck_assert_int_eq(swlog_log_open(path, SWLOG_READ, &log, &err), SWLOG_OK);
+    ck_assert_int_eq(read_expect(log, 3, lens, seeds, &err), 0);
+    ck_assert_uint_eq(swlog_log_torn(log), 0);
+    swlog_log_close(log);
+
+    /* A writer holds the file: a second open at its end is refused. */
+    swlog_log *w;
+    ck_assert_int_eq(swlog_log_open(path, SWLOG_APPEND, &w, &err), SWLOG_OK);
+    ck_assert_int_ne(swlog_log_open_end(path, swlog_log_end(w), &log, &err),
+                     SWLOG_OK);
+    swlog_log_close(w);
+    for (int i = 0; i < 3; i++)
+        free(bodies[i]);
+}
+END_TEST
+
 START_TEST(offsets_and_header_only)
 {
     uint8_t salt[16];
@@ -1038,6 +1097,7 @@ Suite *log_suite(void)
     TCase *tc = tcase_create("roundtrip");
     tcase_add_test(tc, create_append_reopen_read);
     tcase_add_test(tc, one_writer_at_a_time);
+    tcase_add_test(tc, open_at_recorded_end);
     tcase_add_test(tc, offsets_and_header_only);
     tcase_add_test(tc, append_bounds_and_modes);
     tcase_add_test(tc, many_frames_stream);

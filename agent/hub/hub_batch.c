@@ -144,8 +144,8 @@ static int append_feeds(hub *h, swlog_error *err)
                 lens[n++] = h->pend[j].len;
                 done[j] = 1;
             }
-        rc = hub_feeds_append(h->feeds, h->pend[i].feed, bodies, lens, n,
-                              err);
+        rc = hub_feeds_append(h->feeds, h->pend[i].feed, h->pend[i].offset,
+                              bodies, lens, n, err);
     }
     free(bodies);
     free(lens);

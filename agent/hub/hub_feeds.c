@@ -66,8 +66,11 @@ static void drop(slot *s)
     memset(s, 0, sizeof *s);
 }
 
-static int get(hub_feeds *fs, const uint8_t *feed, swlog_log **log,
-               swlog_error *err)
+/* The feed's open log: from the cache, else opened at `known` (the end
+ * the store recorded; UINT64_MAX or 0: unknown or new, scanned or
+ * created). A file whose size is not the recorded end is scanned. */
+static int get(hub_feeds *fs, const uint8_t *feed, uint64_t known,
+               swlog_log **log, swlog_error *err)
 {
     slot *victim = NULL;
     for (size_t i = 0; i < HUB_FEEDS_CACHE; i++) {
@@ -87,7 +90,11 @@ static int get(hub_feeds *fs, const uint8_t *feed, swlog_log **log,
     drop(victim);
     char path[1200];
     hub_feeds_path(fs, feed, path, sizeof path);
-    int rc = swlog_log_open(path, SWLOG_APPEND | SWLOG_CREATE, &victim->log,
+    int rc = SWLOG_ECORRUPT;
+    if (known != UINT64_MAX && known > 0)
+        rc = swlog_log_open_end(path, known, &victim->log, NULL);
+    if (rc != SWLOG_OK)
+        rc = swlog_log_open(path, SWLOG_APPEND | SWLOG_CREATE, &victim->log,
                             err);
     if (rc != SWLOG_OK) {
         victim->log = NULL;
@@ -100,21 +107,30 @@ static int get(hub_feeds *fs, const uint8_t *feed, swlog_log **log,
 }
 
 int hub_feeds_end(hub_feeds *fs, const uint8_t feed[SWLOG_PUBKEY_BYTES],
-                  uint64_t *end, swlog_error *err)
+                  uint64_t known, uint64_t *end, swlog_error *err)
 {
     swlog_log *log;
-    int rc = get(fs, feed, &log, err);
+    int rc = get(fs, feed, known, &log, err);
     if (rc == SWLOG_OK)
         *end = swlog_log_end(log);
     return rc;
 }
 
 int hub_feeds_append(hub_feeds *fs, const uint8_t feed[SWLOG_PUBKEY_BYTES],
-                     const uint8_t *const *bodies, const size_t *lens,
-                     size_t n, swlog_error *err)
+                     uint64_t at, const uint8_t *const *bodies,
+                     const size_t *lens, size_t n, swlog_error *err)
 {
     swlog_log *log;
-    int rc = get(fs, feed, &log, err);
+    int rc = get(fs, feed, at, &log, err);
+    if (rc == SWLOG_OK && swlog_log_end(log) != at) {
+        char path[1200];
+        hub_feeds_path(fs, feed, path, sizeof path);
+        return error_set(err, SWLOG_ECORRUPT,
+                         "%s: ends at %llu, but this batch's frames were "
+                         "checked to start at %llu", path,
+                         (unsigned long long)swlog_log_end(log),
+                         (unsigned long long)at);
+    }
     if (rc == SWLOG_OK)
         rc = swlog_log_append(log, bodies, lens, n, err);
     return rc;

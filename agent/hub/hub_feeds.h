@@ -1,7 +1,8 @@
 /* The hub's verbatim copies of feeds: one log file per signer,
  * `feeds/<signer hex>.log` (FORMAT §3), appended with swlog_log_append
- * (write + fsync). A small cache keeps the most recently used files open,
- * because opening a log for append scans it to its end. */
+ * (write + fsync). A cache keeps the most recently used files open; one
+ * not in it is opened at the end the store recorded (swlog_log_open_end,
+ * no scan), or scanned when the file's size differs. */
 #ifndef HUB_FEEDS_H
 #define HUB_FEEDS_H
 
@@ -10,7 +11,7 @@
 
 #include "swlog.h"
 
-#define HUB_FEEDS_CACHE 32 /* open feed files at most */
+#define HUB_FEEDS_CACHE 64 /* open feed files at most */
 
 typedef struct hub_feeds hub_feeds;
 
@@ -20,13 +21,16 @@ void hub_feeds_close(hub_feeds *fs); /* NULL is fine */
 /* Path of a feed's file into out (size at least 1024). */
 void hub_feeds_path(const hub_feeds *fs, const uint8_t feed[SWLOG_PUBKEY_BYTES],
                     char *out, size_t n);
-/* Offset where the next frame of feed will start (creating its file). */
+/* Offset where the next frame of feed will start (creating its file).
+ * known: the end the store recorded (hub_feed_head.end; 0 for a feed it
+ * does not hold, UINT64_MAX: unknown). */
 int hub_feeds_end(hub_feeds *fs, const uint8_t feed[SWLOG_PUBKEY_BYTES],
-                  uint64_t *end, swlog_error *err);
-/* Append n bodies (one write, one fsync; all or nothing). */
+                  uint64_t known, uint64_t *end, swlog_error *err);
+/* Append n bodies at offset `at`, where the file must end (one write, one
+ * fsync; all or nothing). */
 int hub_feeds_append(hub_feeds *fs, const uint8_t feed[SWLOG_PUBKEY_BYTES],
-                     const uint8_t *const *bodies, const size_t *lens,
-                     size_t n, swlog_error *err);
+                     uint64_t at, const uint8_t *const *bodies,
+                     const size_t *lens, size_t n, swlog_error *err);
 /* Cut a feed's file back to len bytes (recovery of frames that were never
  * acknowledged and no longer verify), fsynced. */
 int hub_feeds_truncate(hub_feeds *fs, const uint8_t feed[SWLOG_PUBKEY_BYTES],

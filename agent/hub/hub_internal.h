@@ -16,6 +16,7 @@ typedef struct hub_pending {
     const uint8_t *feed; /* the signer field inside body */
     const uint8_t *body;
     size_t len;
+    uint64_t offset; /* where it goes in the feed's file */
 } hub_pending;
 
 

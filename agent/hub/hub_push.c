@@ -60,10 +60,11 @@ static int refuse(hub *h, hub_outcome *o, const uint8_t *body, size_t len,
 }
 
 static int pending_add(hub *h, const swlog_frame *f, const uint8_t *body,
-                       size_t len, uint64_t *offset, swlog_error *err)
+                       size_t len, uint64_t known, uint64_t *offset,
+                       swlog_error *err)
 {
     uint64_t end;
-    int rc = hub_feeds_end(h->feeds, f->signer, &end, err);
+    int rc = hub_feeds_end(h->feeds, f->signer, known, &end, err);
     if (rc != SWLOG_OK)
         return rc;
     for (size_t i = 0; i < h->npend; i++)
@@ -81,6 +82,7 @@ static int pending_add(hub *h, const swlog_frame *f, const uint8_t *body,
     p->feed = body + 4; /* FORMAT §4.1: the signer field */
     p->body = body;
     p->len = len;
+    p->offset = end;
     *offset = end;
     return SWLOG_OK;
 }
@@ -176,7 +178,8 @@ int hub__ingest_frame(hub *h, const uint8_t *body, size_t len,
     uint64_t offset = 0;
     if (file_off >= 0)
         offset = (uint64_t)file_off;
-    else if ((rc = pending_add(h, &f, body, len, &offset, err)) != SWLOG_OK)
+    else if ((rc = pending_add(h, &f, body, len, head.seq > 0 ? head.end : 0,
+                              &offset, err)) != SWLOG_OK)
         return rc;
     rc = hub_store_add_frame(h->store, f.signer, f.seq, f.id, offset,
                              offset + SWLOG_ENVELOPE_BYTES + len, &o->leaf,

@@ -343,6 +343,13 @@ enum swlog_mode {
 };
 int swlog_log_open(const char *path, int mode, swlog_log **out,
                    swlog_error *err);
+/* Open an existing log for appending at `end`, the offset after its last
+ * frame as the caller recorded it once an append of it was fsynced (a hub's
+ * store): no scan, so the cost does not grow with the file. The file's size
+ * must be exactly `end` (SWLOG_ECORRUPT otherwise, nothing changed: open it
+ * with swlog_log_open, which scans and cuts a torn tail). */
+int swlog_log_open_end(const char *path, uint64_t end, swlog_log **out,
+                       swlog_error *err);
 /* Read-only view of a log held in memory (tests, fuzzing, uploads). The
  * buffer must outlive the log object. */
 int swlog_log_open_mem(const uint8_t *buf, size_t len, swlog_log **out,

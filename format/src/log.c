@@ -628,14 +628,11 @@ static int scan_for_append(swlog_log *log, swlog_error *err)
     return SWLOG_OK;
 }
 
-int swlog_log_open(const char *path, int mode, swlog_log **out,
-                   swlog_error *err)
+/* Open a file log; at_end: for an append, the caller's recorded end
+ * (UINT64_MAX: scan to it). */
+static int open_file(const char *path, int mode, uint64_t at_end,
+                     swlog_log **out, swlog_error *err)
 {
-    if (path == NULL || out == NULL)
-        return swlog__fail(err, SWLOG_EARG, 0, "swlog_log_open: NULL argument");
-    if (mode != SWLOG_READ && mode != SWLOG_APPEND &&
-        mode != (SWLOG_APPEND | SWLOG_CREATE))
-        return swlog__fail(err, SWLOG_EARG, 0, "swlog_log_open: mode %d", mode);
     swlog_log *log = log_alloc(path);
     if (log == NULL)
         return swlog__fail(err, SWLOG_ENOMEM, 0, "no memory for a log");
@@ -670,8 +667,22 @@ int swlog_log_open(const char *path, int mode, swlog_log **out,
         goto done;
     if ((rc = read_header(log, err)) != SWLOG_OK)
         goto done;
-    if (mode != SWLOG_READ)
+    if (mode != SWLOG_READ && at_end != UINT64_MAX) {
+        /* Whole frames up to at_end, fsynced by the append that recorded
+         * it: the file must end exactly there. */
+        if (log->size != at_end || at_end < log->end)
+            rc = swlog__fail(err, SWLOG_ECORRUPT, log->size,
+                             "%s: %llu bytes, but its recorded end is %llu",
+                             path, (unsigned long long)log->size,
+                             (unsigned long long)at_end);
+        else
+            log->end = log->size = log->pos = at_end;
+        free(log->win);
+        log->win = NULL;
+        log->win_cap = log->win_len = 0;
+    } else if (mode != SWLOG_READ) {
         rc = scan_for_append(log, err);
+    }
 done:
     if (rc != SWLOG_OK) {
         swlog_log_close(log);
@@ -679,6 +690,26 @@ done:
     }
     *out = log;
     return SWLOG_OK;
+}
+
+int swlog_log_open(const char *path, int mode, swlog_log **out,
+                   swlog_error *err)
+{
+    if (path == NULL || out == NULL)
+        return swlog__fail(err, SWLOG_EARG, 0, "swlog_log_open: NULL argument");
+    if (mode != SWLOG_READ && mode != SWLOG_APPEND &&
+        mode != (SWLOG_APPEND | SWLOG_CREATE))
+        return swlog__fail(err, SWLOG_EARG, 0, "swlog_log_open: mode %d", mode);
+    return open_file(path, mode, UINT64_MAX, out, err);
+}
+
+int swlog_log_open_end(const char *path, uint64_t end, swlog_log **out,
+                       swlog_error *err)
+{
+    if (path == NULL || out == NULL || end == UINT64_MAX)
+        return swlog__fail(err, SWLOG_EARG, 0,
+                           "swlog_log_open_end: bad argument");
+    return open_file(path, SWLOG_APPEND, end, out, err);
 }
 
 uint64_t swlog_log_torn(const swlog_log *log)
