@@ -11,7 +11,11 @@
 # - a replica.db "ahead" of hub.db: the hub refuses to start, says why and
 #   what to do, and changes nothing;
 # - a damaged frame in a feed file that catch-up must read: refused with
-#   the file and offset, nothing merged; repaired, the start succeeds.
+#   the file and offset, nothing merged; repaired, the start succeeds;
+# - SIGKILL while replica.db's open transaction holds answered batches
+#   (replica_commit_ms raised so it cannot have committed): content-hash
+#   beside the running hub says the replica is behind; the restart merges
+#   them again, to the state a rebuild from leaf 0 gives.
 # $1 = build directory, $2 = source directory.
 set -u
 BUILD=$(cd "${1:?build dir}" && pwd)
@@ -129,5 +133,39 @@ flip "$feed" $((off + 8 + 60))
 hub_start
 hub_stop
 [ "$(chash)" = "$H1" ] || fail "after the repair: content hash $(chash)"
+
+echo "== SIGKILL while the replica's open transaction holds answered batches"
+cp county.conf county.conf.keep
+echo "replica_commit_ms = 600000" >>county.conf
+hub_start
+add st1 clients name=测试老人三 gender=male birth_date=1950-03-01 \
+    id_type=resident_id id_number="$(resid 3)" \
+    village_code=440983102001 >/dev/null || fail "add a third client"
+sync_st st1
+L2=$(stored)
+LM=$(merged)
+[ "$L2" -gt "$L1" ] && [ "$LM" = "$L1" ] ||
+    fail "before the kill: store $L2 (was $L1), replica on disk $LM"
+"$HUB" content-hash --config county.conf >live.out 2>live.err ||
+    { cat live.err; fail "content-hash beside the hub"; }
+grep -q "replica.db has merged $L1 of hub.db's $L2 leaves.*still merging" \
+    live.err || { cat live.err; fail "content-hash did not say it is behind"; }
+kill -9 "$HUB_PID"
+wait "$HUB_PID" 2>/dev/null
+cp county.conf.keep county.conf
+: >county.err
+hub_start
+hub_stop
+grep -q "replica.db was behind hub.db: [1-9][0-9]* change-sets merged again" \
+    county.err || { cat county.err; fail "the restart did not catch up"; }
+[ "$(merged)" = "$L2" ] || fail "after the kill: merged $(merged), want $L2"
+H2=$(chash)
+[ -s chash.err ] && { cat chash.err; fail "content-hash noted a lag"; }
+rm -f cdata/replica.db cdata/replica.db-wal cdata/replica.db-shm
+hub_start
+hub_stop
+[ "$(chash)" = "$H2" ] || fail "the rebuild differs from the caught-up replica"
+[ "$(val st1 "SELECT count(*) FROM clients")" = 3 ] ||
+    fail "station 1 lost a client"
 
 echo "PASS test_hub_catchup"

@@ -22,10 +22,9 @@ int hub_open(const hub_config *cfg, const char *pass, hub **out,
 void hub_close(hub *h); /* NULL is fine */
 /* Commit the replica's transaction that batches left open (agent/hub/
  * README.md "Durability and recovery"): the server calls it every
- * HUB_FLUSH_MS, so replica.db's readers lag the answered batches by at
- * most that. */
+ * replica_commit_ms, so replica.db's readers lag the answered batches by
+ * at most that (or 8 batches). */
 void hub_flush(hub *h);
-#define HUB_FLUSH_MS 100
 
 /* Public key of the hub. */
 const uint8_t *hub_pubkey(const hub *h);

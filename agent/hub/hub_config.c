@@ -21,6 +21,7 @@ void hub_config_defaults(hub_config *c)
     c->max_clock_skew_ms = 600000;
     c->max_parked = 1000;
     c->shutdown_grace = 20;
+    c->replica_commit_ms = 100;
     c->relay_interval = 60;
 }
 
@@ -129,6 +130,8 @@ static int set_key(hub_config *c, const char *dir, const char *k,
         return put_u64(&c->max_clock_skew_ms, v, 0, 31536000000ull);
     if (strcmp(k, "max_parked") == 0)
         return put_uint(&c->max_parked, v, 0, 1000000);
+    if (strcmp(k, "replica_commit_ms") == 0)
+        return put_uint(&c->replica_commit_ms, v, 10, 600000);
     if (strcmp(k, "shutdown_grace") == 0)
         return put_uint(&c->shutdown_grace, v, 0, 3600);
     if (strcmp(k, "upstream_url") == 0)

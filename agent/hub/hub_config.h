@@ -34,6 +34,9 @@ typedef struct hub_config {
     uint64_t max_clock_skew_ms;
     unsigned max_parked;         /* parked frames kept (newest) */
     unsigned shutdown_grace;     /* seconds SIGTERM waits for requests */
+    /* ms between the server's commits of what batches merged into
+     * replica.db (README "Durability and recovery"; hub_flush) */
+    unsigned replica_commit_ms;
     /* Relay upward (agent/hub/README.md "Relay"): empty url = no relay. */
     char upstream_url[HUB_CONFIG_PATH_MAX]; /* https://host:port */
     char upstream_ca[HUB_CONFIG_PATH_MAX];  /* CA file of its certificate */

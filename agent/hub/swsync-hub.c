@@ -189,7 +189,8 @@ static int cmd_ledger(const hub_config *cfg, const char *out)
 }
 
 /* How long content-hash waits for a running hub to commit what it merged
- * (it does every HUB_FLUSH_MS): 100 tries, 50 ms apart. */
+ * (it does every replica_commit_ms, 100 by default): 100 tries, 50 ms
+ * apart. */
 #define CONTENT_TRIES 100
 
 static int cmd_content_hash(const hub_config *cfg)
@@ -384,10 +385,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "swsync-hub: relaying to %s every %u s\n",
                 cfg.upstream_url, cfg.relay_interval);
     }
-    /* Until a stop signal: every HUB_FLUSH_MS commit what batches left
-     * in the replica's open transaction. */
+    /* Until a stop signal: every replica_commit_ms commit what batches
+     * left in the replica's open transaction. */
     int sig = -1;
-    struct timespec flush_every = {0, HUB_FLUSH_MS * 1000000L};
+    struct timespec flush_every = {cfg.replica_commit_ms / 1000,
+                                   (long)(cfg.replica_commit_ms % 1000) *
+                                       1000000L};
     while (sig < 0) {
         sig = sigtimedwait(&stop, NULL, &flush_every);
         if (sig < 0 && errno == EAGAIN)
