@@ -87,6 +87,15 @@ read -r -a st <"/proc/$HUBPID/stat"
 tck=$(getconf CLK_TCK)
 echo "  hub CPU: $(awk -v u="${st[13]}" -v s="${st[14]}" -v t="$tck" \
     'BEGIN { printf "%.2f s user + %.2f s system", u / t, s / t }')"
+# How many batches the pushes made (pushes arriving together share one).
+if command -v curl >/dev/null; then
+    curl -sS --cacert tls.crt "https://127.0.0.1:$(cat port)/metrics" \
+        >metrics.txt 2>/dev/null || true
+    nb=$(awk '$1 == "swsync_hub_batches_total" { print $2 }' metrics.txt)
+    np=$(awk '$1 == "swsync_hub_pushes_total" { print $2 }' metrics.txt)
+    [ -n "$nb" ] && [ -n "$np" ] &&
+        echo "  hub batches: $nb for $np pushes"
+fi
 kill -TERM "$HUBPID"
 for _ in $(seq 300); do kill -0 "$HUBPID" 2>/dev/null || break; sleep 0.1; done
 hrc=0

@@ -16,4 +16,9 @@ for w in 'baseline' 'hub ingest' 'wire bytes/record' 'JSON docs' \
     '4 stations at once'; do
     echo "$out" | grep -q "$w" || { echo "FAIL: no line '$w'"; exit 1; }
 done
+# Pushes that arrive together share a batch: never more batches than
+# pushes, and at least one.
+read -r nb np < <(echo "$out" | sed -n 's/^  hub batches: \([0-9]*\) for \([0-9]*\) pushes$/\1 \2/p')
+[ -n "${nb:-}" ] && [ "$nb" -ge 1 ] && [ "$nb" -le "$np" ] ||
+    { echo "FAIL: hub batches '${nb:-}' for '${np:-}' pushes"; exit 1; }
 echo ok

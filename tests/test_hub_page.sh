@@ -165,6 +165,11 @@ m() { awk -v k="$1" 'index($0, k) == 1 {print $NF}' metrics.txt; }
 [ "$(m 'swsync_hub_frames_forked_total ')" = 1 ] || fail "forked total"
 pushes=$(m 'swsync_hub_request_duration_seconds_count{class="push"}')
 [ "$pushes" = 5 ] || fail "push histogram count $pushes"
+# One after another, every push that reached ingest is a batch of its own.
+nb=$(m 'swsync_hub_batches_total ')
+[ -n "$nb" ] && [ "$nb" = "$(m 'swsync_hub_pushes_total ')" ] ||
+    fail "batches total '$nb' for $(m 'swsync_hub_pushes_total ') pushes"
+echo "# batches: $nb for $(m 'swsync_hub_pushes_total ') pushes"
 [ "$(m 'swsync_hub_request_duration_seconds_bucket{class="push",le="+Inf"}')" = 5 ] ||
     fail "push +Inf bucket"
 grep -q '^# TYPE swsync_hub_request_duration_seconds histogram$' metrics.txt ||

@@ -31,6 +31,11 @@ const uint8_t *hub_pubkey(const hub *h)
     return h->key->pk;
 }
 
+uint64_t hub_batches(const hub *h)
+{
+    return __atomic_load_n(&h->batches, __ATOMIC_RELAXED);
+}
+
 uint64_t hub_caught_up(const hub *h)
 {
     return h->caught_up;
@@ -247,6 +252,8 @@ int hub_open(const hub_config *cfg, const char *pass, hub **out,
     pthread_mutex_init(&h->mu, NULL);
     pthread_mutex_init(&h->merge_mu, NULL);
     pthread_cond_init(&h->merge_cv, NULL);
+    pthread_mutex_init(&h->gq_mu, NULL);
+    pthread_cond_init(&h->gq_cv, NULL);
     swlog_buf_init(&h->cp);
     hub_keys_init(&h->keys, cfg->root);
     char path[HUB_CONFIG_PATH_MAX + 32];
@@ -324,6 +331,8 @@ void hub_close(hub *h)
     pthread_mutex_destroy(&h->mu);
     pthread_mutex_destroy(&h->merge_mu);
     pthread_cond_destroy(&h->merge_cv);
+    pthread_mutex_destroy(&h->gq_mu);
+    pthread_cond_destroy(&h->gq_cv);
     free(h);
 }
 

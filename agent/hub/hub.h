@@ -31,6 +31,9 @@ const uint8_t *hub_pubkey(const hub *h);
 /* Change-sets hub_open merged again into the replica (catch-up,
  * agent/hub/README.md "Durability and recovery"). */
 uint64_t hub_caught_up(const hub *h);
+/* Batches committed since the hub opened: pushes that arrive while one
+ * runs share the next (agent/hub/README.md "Durability and recovery"). */
+uint64_t hub_batches(const hub *h);
 
 /* PROTOCOL §4: ingest a frames body. The JSON answer goes to out; returns
  * the HTTP status (200, 400, 409, 413, 500). */

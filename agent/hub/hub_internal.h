@@ -20,9 +20,22 @@ typedef struct hub_pending {
 } hub_pending;
 
 
+/* Pushes that arrive together go as one batch (hub_push.c): at most this
+ * many pushes and frames a group. */
+#define HUB_GROUP_PUSHES 32
+#define HUB_GROUP_FRAMES 1024
+
+struct push_req;
+
 struct hub {
     hub_config cfg;
     pthread_mutex_t mu; /* one ingest (and one store reader) at a time */
+    /* Pushes waiting for a batch, and whether one runs (hub_push.c). */
+    pthread_mutex_t gq_mu;
+    pthread_cond_t gq_cv;
+    struct push_req *gq_head, *gq_tail;
+    int gq_busy;
+    uint64_t batches; /* committed since start (atomic; hub_batches) */
     hub_store *store;
     hub_replica *rep;
     hub_feeds *feeds;

@@ -438,6 +438,10 @@ static unsigned metrics(hub *h, hub_stats *stats, swlog_buf *b)
     help(b, "swsync_hub_pushes_total", "counter",
          "Pushes answered since the hub started.");
     P(b, "swsync_hub_pushes_total %" PRIu64 "\n", m.pushes);
+    help(b, "swsync_hub_batches_total", "counter",
+         "Batches committed since the hub started (pushes that arrive "
+         "together share one).");
+    P(b, "swsync_hub_batches_total %" PRIu64 "\n", hub_batches(h));
     help(b, "swsync_hub_pushes_failed_total", "counter",
          "Pushes answered with a status other than 200 or 409.");
     P(b, "swsync_hub_pushes_failed_total %" PRIu64 "\n", m.pushes_failed);

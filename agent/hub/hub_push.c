@@ -345,6 +345,130 @@ static unsigned split_body(const hub *h, const uint8_t *body, size_t len,
     return status;
 }
 
+/* One push waiting in, or taking part in, a group (hub_push). */
+typedef struct push_req {
+    const uint8_t **bodies;
+    size_t *lens, n;
+    hub_outcome *os;
+    size_t counts[4];
+    swlog_buf *out;
+    unsigned status; /* 0 until answered */
+    int done;        /* answered; set under gq_mu by the group's leader */
+    struct push_req *next;
+} push_req;
+
+/* The answer of a push whose frames are stored (PROTOCOL §4.3). */
+static void answer(hub *h, push_req *p)
+{
+    swlog_error err = {0};
+    const size_t *c = p->counts;
+    swlog_buf *out = p->out;
+    unsigned status = c[HUB_FORK] > 0 ? 409 : 200;
+    out->len = 0;
+    int rc = hub_json_printf(out, "{");
+    if (rc == SWLOG_OK && status == 409)
+        rc = hub_json_printf(out,
+                             "\"error\":\"fork\",\"message\":\"%zu "
+                             "frame(s) fork a feed the hub holds: see "
+                             "results\",",
+                             c[HUB_FORK]);
+    if (rc == SWLOG_OK)
+        rc = hub_json_printf(out, "\"results\":[");
+    for (size_t i = 0; rc == SWLOG_OK && i < p->n; i++)
+        rc = result_json(out, i, &p->os[i]);
+    if (rc == SWLOG_OK)
+        rc = hub_json_printf(
+            out,
+            "],\"accepted\":%zu,\"duplicate\":%zu,\"refused\":%zu,"
+            "\"fork\":%zu,\"receipt\":",
+            c[HUB_ACCEPTED], c[HUB_DUPLICATE], c[HUB_REFUSED], c[HUB_FORK]);
+    if (rc == SWLOG_OK) {
+        if (c[HUB_ACCEPTED] + c[HUB_DUPLICATE] > 0)
+            rc = receipt_json(h, out, p->os, p->n, &err);
+        else
+            rc = hub_json_printf(out, "null");
+    }
+    if (rc == SWLOG_OK)
+        rc = hub_json_printf(out, "}\n");
+    if (rc != SWLOG_OK)
+        status = fail(out, 500, "internal",
+                      "the frames are stored but the receipt could not "
+                      "be written: send the batch again for it");
+    p->status = status;
+}
+
+/* One batch for a group of pushes (agent/hub/README.md "Durability and
+ * recovery"): their frames in arrival order, one commit, one checkpoint,
+ * then each push's answer. */
+static void group_run(hub *h, push_req *g)
+{
+    swlog_error err = {0};
+    char msg[400];
+    pthread_mutex_lock(&h->mu);
+    hub_keys_mark mark = hub_keys_mark_get(&h->keys);
+    int rc = hub__batch_begin(h, &err);
+    int stored = 0;
+    for (push_req *p = g; rc == SWLOG_OK && p != NULL; p = p->next)
+        for (size_t i = 0; rc == SWLOG_OK && i < p->n; i++) {
+            rc = hub__ingest_frame(h, p->bodies[i], p->lens[i], -1, &p->os[i],
+                                   &err);
+            if (rc == SWLOG_OK) {
+                p->counts[p->os[i].status]++;
+                stored |= p->os[i].status == HUB_ACCEPTED ||
+                          p->os[i].status == HUB_DUPLICATE;
+            }
+        }
+    if (rc == SWLOG_OK && (rc = hub__batch_commit(h, &err)) == SWLOG_OK)
+        __atomic_fetch_add(&h->batches, 1, __ATOMIC_RELAXED);
+    if (rc != SWLOG_OK) {
+        snprintf(msg, sizeof msg,
+                 "the hub failed: %s (%s): nothing of this batch is "
+                 "acknowledged; send it again later", err.msg,
+                 swlog_code_name(err.code));
+        hub__batch_rollback(h, mark);
+        /* Feed files may hold frames of this batch: make them consistent
+         * with the store again (README "Recovery"). */
+        swlog_error rerr = {0};
+        hub__recover(h, &rerr);
+        for (push_req *p = g; p != NULL; p = p->next)
+            p->status = fail(p->out, 500, "internal", msg);
+    } else if (stored && (rc = hub__checkpoint_sign(h, &err)) != SWLOG_OK) {
+        snprintf(msg, sizeof msg,
+                 "the frames are stored but the hub could not sign a "
+                 "checkpoint: %s: send the batch again for its receipt",
+                 err.msg);
+        for (push_req *p = g; p != NULL; p = p->next)
+            if (p->counts[HUB_ACCEPTED] + p->counts[HUB_DUPLICATE] > 0)
+                p->status = fail(p->out, 500, "internal", msg);
+    }
+    for (push_req *p = g; p != NULL; p = p->next)
+        if (p->status == 0)
+            answer(h, p);
+    /* The replica's commit, when one started, runs on while the answers
+     * go out; the next batch (or hub_flush) waits for it. */
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* Take the group the next leader runs: the waiting pushes in arrival
+ * order, at most HUB_GROUP_PUSHES of them and HUB_GROUP_FRAMES frames
+ * (the first push always). */
+static push_req *take_group(hub *h)
+{
+    push_req *g = h->gq_head, *last = g;
+    size_t pushes = 1, frames = g->n;
+    while (last->next != NULL && pushes < HUB_GROUP_PUSHES &&
+           frames + last->next->n <= HUB_GROUP_FRAMES) {
+        last = last->next;
+        pushes++;
+        frames += last->n;
+    }
+    h->gq_head = last->next;
+    if (h->gq_head == NULL)
+        h->gq_tail = NULL;
+    last->next = NULL;
+    return g;
+}
+
 unsigned hub_push(hub *h, const uint8_t *body, size_t len, swlog_buf *out)
 {
     const uint8_t **bodies = NULL;
@@ -358,77 +482,38 @@ unsigned hub_push(hub *h, const uint8_t *body, size_t len, swlog_buf *out)
         free(lens);
         return status;
     }
-    swlog_error err = {0};
-    char msg[400];
-    size_t counts[4] = {0};
-    pthread_mutex_lock(&h->mu);
-    hub_keys_mark mark = hub_keys_mark_get(&h->keys);
-    int rc = hub__batch_begin(h, &err);
-    for (size_t i = 0; rc == SWLOG_OK && i < n; i++) {
-        rc = hub__ingest_frame(h, bodies[i], lens[i], -1, &os[i], &err);
-        if (rc == SWLOG_OK)
-            counts[os[i].status]++;
-    }
-    if (rc == SWLOG_OK)
-        rc = hub__batch_commit(h, &err);
-    if (rc != SWLOG_OK) {
-        snprintf(msg, sizeof msg,
-                 "the hub failed: %s (%s): nothing of this batch is "
-                 "acknowledged; send it again later", err.msg,
-                 swlog_code_name(err.code));
-        hub__batch_rollback(h, mark);
-        /* Feed files may hold frames of this batch: make them consistent
-         * with the store again (README "Recovery"). */
-        swlog_error rerr = {0};
-        hub__recover(h, &rerr);
-        status = fail(out, 500, "internal", msg);
-    } else if (counts[HUB_ACCEPTED] + counts[HUB_DUPLICATE] > 0 &&
-               (rc = hub__checkpoint_sign(h, &err)) != SWLOG_OK) {
-        snprintf(msg, sizeof msg,
-                 "the frames are stored but the hub could not sign a "
-                 "checkpoint: %s: send the batch again for its receipt",
-                 err.msg);
-        status = fail(out, 500, "internal", msg);
-    }
-    if (status == 0) {
-        status = counts[HUB_FORK] > 0 ? 409 : 200;
-        out->len = 0;
-        rc = hub_json_printf(out, "{");
-        if (rc == SWLOG_OK && status == 409)
-            rc = hub_json_printf(out,
-                                 "\"error\":\"fork\",\"message\":\"%zu "
-                                 "frame(s) fork a feed the hub holds: see "
-                                 "results\",",
-                                 counts[HUB_FORK]);
-        if (rc == SWLOG_OK)
-            rc = hub_json_printf(out, "\"results\":[");
-        for (size_t i = 0; rc == SWLOG_OK && i < n; i++)
-            rc = result_json(out, i, &os[i]);
-        if (rc == SWLOG_OK)
-            rc = hub_json_printf(
-                out,
-                "],\"accepted\":%zu,\"duplicate\":%zu,\"refused\":%zu,"
-                "\"fork\":%zu,\"receipt\":",
-                counts[HUB_ACCEPTED], counts[HUB_DUPLICATE],
-                counts[HUB_REFUSED], counts[HUB_FORK]);
-        if (rc == SWLOG_OK) {
-            if (counts[HUB_ACCEPTED] + counts[HUB_DUPLICATE] > 0)
-                rc = receipt_json(h, out, os, n, &err);
-            else
-                rc = hub_json_printf(out, "null");
+    /* Pushes that arrive while a batch runs wait and then go as one batch
+     * (one set of fsyncs, one checkpoint): whoever finds no batch running
+     * leads the next group, its own push included. */
+    push_req r = {.bodies = bodies, .lens = lens, .n = n, .os = os,
+                  .out = out};
+    pthread_mutex_lock(&h->gq_mu);
+    if (h->gq_tail != NULL)
+        h->gq_tail->next = &r;
+    else
+        h->gq_head = &r;
+    h->gq_tail = &r;
+    while (!r.done) {
+        if (h->gq_busy) {
+            pthread_cond_wait(&h->gq_cv, &h->gq_mu);
+            continue;
         }
-        if (rc == SWLOG_OK)
-            rc = hub_json_printf(out, "}\n");
-        if (rc != SWLOG_OK)
-            status = fail(out, 500, "internal",
-                          "the frames are stored but the receipt could not "
-                          "be written: send the batch again for it");
+        h->gq_busy = 1;
+        push_req *g = take_group(h);
+        pthread_mutex_unlock(&h->gq_mu);
+        group_run(h, g);
+        pthread_mutex_lock(&h->gq_mu);
+        while (g != NULL) { /* a push's owner may return once it is done */
+            push_req *next = g->next;
+            g->done = 1;
+            g = next;
+        }
+        h->gq_busy = 0;
+        pthread_cond_broadcast(&h->gq_cv);
     }
-    /* The replica's commit, when one started, runs on while the answer
-     * goes out; the next batch (or hub_flush) waits for it. */
-    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&h->gq_mu);
     free(os);
     free(bodies);
     free(lens);
-    return status;
+    return r.status;
 }
