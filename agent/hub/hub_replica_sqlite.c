@@ -12,6 +12,7 @@
 
 struct hub_replica {
     replica *r;
+    sqlite3_stmt *st_leaves; /* hub_replica_set_leaves, kept prepared */
 };
 
 /* The merged leaves (hub_replica.h): one row. */
@@ -117,6 +118,7 @@ void hub_replica_close(hub_replica *h)
 {
     if (h == NULL)
         return;
+    sqlite3_finalize(h->st_leaves);
     replica_close(h->r);
     free(h);
 }
@@ -194,14 +196,19 @@ int hub_replica_leaves(hub_replica *h, uint64_t *leaves, swlog_error *err)
 int hub_replica_set_leaves(hub_replica *h, uint64_t leaves, swlog_error *err)
 {
     sqlite3 *db = replica_db(h->r);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "UPDATE _hub_state SET leaves = ?1 WHERE k = 0",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (h->st_leaves == NULL &&
+        sqlite3_prepare_v3(db, "UPDATE _hub_state SET leaves = ?1 WHERE k = 0",
+                           -1, SQLITE_PREPARE_PERSISTENT, &h->st_leaves,
+                           NULL) != SQLITE_OK) {
+        sqlite3_finalize(h->st_leaves);
+        h->st_leaves = NULL;
         return error_sqlite(err, db, "recording the merged leaves");
+    }
+    sqlite3_stmt *st = h->st_leaves;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)leaves);
     int rc = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(db) == 1
                  ? SWLOG_OK
                  : error_sqlite(err, db, "recording the merged leaves");
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }

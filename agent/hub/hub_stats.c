@@ -31,6 +31,8 @@ struct hub_stats {
     pthread_mutex_t mu;
     sqlite3 *db;
     hub_stats_mem m;
+    /* A push's statements, prepared at its first use (under mu). */
+    sqlite3_stmt *st_refusal, *st_station;
 };
 
 static const char schema[] =
@@ -86,6 +88,8 @@ void hub_stats_close(hub_stats *s)
 {
     if (s == NULL)
         return;
+    sqlite3_finalize(s->st_refusal);
+    sqlite3_finalize(s->st_station);
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->mu);
     free(s);
@@ -172,28 +176,39 @@ static const char *reason_of(const char *code)
     return "other";
 }
 
-static void refusal_add(sqlite3 *db, const uint8_t *feed, const char *reason)
+/* *st, prepared once (SQLITE_PREPARE_PERSISTENT), or NULL. */
+static sqlite3_stmt *kept(sqlite3 *db, sqlite3_stmt **st, const char *sql)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO refusal(key, reason, n) VALUES(?,?,1)"
-                           " ON CONFLICT(key, reason) DO UPDATE SET n=n+1",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (*st == NULL &&
+        sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+                           NULL) != SQLITE_OK) {
+        sqlite3_finalize(*st);
+        *st = NULL;
+    }
+    return *st;
+}
+
+static void refusal_add(hub_stats *s, const uint8_t *feed, const char *reason)
+{
+    sqlite3_stmt *st = kept(s->db, &s->st_refusal,
+                            "INSERT INTO refusal(key, reason, n) VALUES(?,?,1)"
+                            " ON CONFLICT(key, reason) DO UPDATE SET n=n+1");
+    if (st == NULL)
         return;
     sqlite3_bind_blob(st, 1, feed ? feed : (const uint8_t *)"",
                       feed ? SWLOG_PUBKEY_BYTES : 0, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
     sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
 }
 
-static void station_add(sqlite3 *db, const uint8_t *feed, uint64_t seen,
+static void station_add(hub_stats *s, const uint8_t *feed, uint64_t seen,
                         uint64_t seq, int accepted, uint64_t records,
                         int refused, int fork, int64_t skew)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(
-            db,
+    sqlite3_stmt *st = kept(
+            s->db, &s->st_station,
             "INSERT INTO station(key, last_seen_ms, offered_max_seq, "
             "accepted, records, refused, forks, skew_max_ms) "
             "VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(key) DO UPDATE SET "
@@ -201,8 +216,8 @@ static void station_add(sqlite3 *db, const uint8_t *feed, uint64_t seen,
             "offered_max_seq=max(offered_max_seq, ?3),"
             "accepted=accepted+?4, records=records+?5, refused=refused+?6,"
             "forks=forks+?7,"
-            "skew_max_ms=max(coalesce(skew_max_ms, ?8), ?8)",
-            -1, &st, NULL) != SQLITE_OK)
+            "skew_max_ms=max(coalesce(skew_max_ms, ?8), ?8)");
+    if (st == NULL)
         return;
     sqlite3_bind_blob(st, 1, feed, SWLOG_PUBKEY_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)seen);
@@ -213,7 +228,7 @@ static void station_add(sqlite3 *db, const uint8_t *feed, uint64_t seen,
     sqlite3_bind_int(st, 7, fork);
     sqlite3_bind_int64(st, 8, skew);
     sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
 }
 
 void hub_stats_push(hub_stats *s, const uint8_t *body, size_t len,
@@ -265,20 +280,20 @@ void hub_stats_push(hub_stats *s, const uint8_t *body, size_t len,
              * error refused it: only then is its feed trusted. */
             int signed_ok = l >= 84 && !(ref && decode_error(r->error));
             if (ref)
-                refusal_add(s->db, signed_ok ? b + 4 : NULL,
+                refusal_add(s, signed_ok ? b + 4 : NULL,
                             reason_of(r->error));
             if (!signed_ok)
                 continue;
+            /* An accepted frame passed the hub's strict decode: its
+             * change-set header's record_count (FORMAT §5.1) is read in
+             * place, without decoding (hashing) the frame again. */
             uint64_t records = 0;
-            swlog_frame f;
-            swlog_error fe = {0};
-            if (acc && swlog_frame_decode(b, l, SWLOG_DECODE_NO_SIG, &f,
-                                          &fe) == SWLOG_OK &&
-                f.type == SWLOG_TYPE_CHANGESET)
-                records = f.u.changeset.record_count;
+            if (acc && l >= 128 && b[0] == SWLOG_TYPE_CHANGESET)
+                records = (uint64_t)b[124] << 24 | (uint64_t)b[125] << 16 |
+                          (uint64_t)b[126] << 8 | b[127];
             s->m.records += records;
             int64_t skew = (int64_t)(be64(b + 76) >> 16) - (int64_t)recv_ms;
-            station_add(s->db, b + 4, recv_ms, be64(b + 36), acc, records,
+            station_add(s, b + 4, recv_ms, be64(b + 36), acc, records,
                         ref, fork, skew);
         }
     }
