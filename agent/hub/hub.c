@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include "../error.h"
 #include "hub_author.h"
 #include "hub_json.h"
+#include "hub_lock.h"
 #include "hub_pull.h"
 #include "hub_merkle.h"
 
@@ -262,7 +262,7 @@ int hub_open(const hub_config *cfg, const char *pass, hub **out,
     if (rc == SWLOG_OK)
         rc = make_dir(cfg->data, err);
     if (rc == SWLOG_OK)
-        rc = hub__lock_data(cfg->data, &h->lock_fd, err);
+        rc = hub_lock_data(cfg->data, &h->lock_fd, err);
     if (rc == SWLOG_OK) {
         snprintf(path, sizeof path, "%s/hub.db", cfg->data);
         rc = hub_store_open(path, &h->store, err);

@@ -2,11 +2,9 @@
 #include "hub_author.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "../capture.h"
@@ -18,27 +16,6 @@
  * frames to the same station. */
 #define AUTHOR_CUT_BYTES (1024u * 1024u)
 #define AUTHOR_CUT_RECORDS 1000u
-
-int hub__lock_data(const char *data, int *fd, swlog_error *err)
-{
-    char p[1200];
-    snprintf(p, sizeof p, "%s/hub.lock", data);
-    int f = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (f < 0)
-        return error_set(err, SWLOG_EIO, "%s: %s", p, strerror(errno));
-    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
-        int e = errno;
-        close(f);
-        if (e == EWOULDBLOCK)
-            return error_set(err, SWLOG_EIO,
-                             "%s is in use by another swsync-hub (a running "
-                             "hub or command): stop it first, then try "
-                             "again", data);
-        return error_set(err, SWLOG_EIO, "%s: %s", p, strerror(e));
-    }
-    *fd = f;
-    return SWLOG_OK;
-}
 
 sqlite3 *hub_author_db(hub *h)
 {

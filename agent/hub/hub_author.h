@@ -7,7 +7,7 @@
  * one go, appended verbatim to the hub's feed (fsync), then a checkpoint.
  * Stations fetch them with an authenticated pull (PROTOCOL §10). The data
  * folder must not be used by a running hub at the same time: hub_open
- * takes an exclusive lock on DATA/hub.lock. */
+ * takes an exclusive lock on DATA/hub.lock (hub_lock.h). */
 #ifndef HUB_AUTHOR_H
 #define HUB_AUTHOR_H
 
@@ -57,7 +57,5 @@ int hub_author_transfer(hub *h, const char *case_id, const char *to_unit,
  * hub's feed (a crash between the commit and the append) are merged again
  * (a no-op when already merged) and appended, in seq order. */
 int hub__author_recover(hub *h, swlog_error *err);
-/* At hub_open: the exclusive lock of the data folder (DATA/hub.lock). */
-int hub__lock_data(const char *data, int *fd, swlog_error *err);
 
 #endif

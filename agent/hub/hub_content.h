@@ -15,8 +15,16 @@ typedef struct hub_content {
     int running;     /* a swsync-hub holds the data folder (hub.lock) */
 } hub_content;
 
-/* Read DATA/replica.db's hash and merged leaves in one read transaction,
- * then DATA/hub.db's leaves (read-only). Writes nothing. */
-int hub_content_read(const char *data, hub_content *out, swlog_error *err);
+/* How often hub_content_read looks at the two leaf counts while waiting. */
+#define HUB_CONTENT_PAUSE_MS 50
+
+/* DATA/replica.db's hash and merged leaves, read in one read transaction,
+ * and DATA/hub.db's leaves (read-only). Beside a running hub, first waits
+ * up to wait_ms (looking every HUB_CONTENT_PAUSE_MS) until the replica has
+ * merged every leaf hub.db holds, reading only the two counts meanwhile;
+ * then hashes once. out->merged < out->leaves after it says the replica
+ * is still behind. Writes nothing. */
+int hub_content_read(const char *data, unsigned wait_ms, hub_content *out,
+                     swlog_error *err);
 
 #endif

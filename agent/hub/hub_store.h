@@ -82,6 +82,9 @@ int hub_store_feeds(hub_store *s,
  * of 2^level leaves starting at leaf idx << level (level 0: the leaf hash
  * SHA-256(0x00 || id)). SWLOG_EARG when that subtree is not complete. */
 uint64_t hub_store_leaves(hub_store *s);
+/* The leaves of the store at path, opened read-only (beside a running hub,
+ * what it has committed); writes nothing, creates nothing. */
+int hub_store_leaves_at(const char *path, uint64_t *leaves, swlog_error *err);
 int hub_store_node(hub_store *s, unsigned level, uint64_t idx,
                    uint8_t out[SWLOG_HASH_BYTES], swlog_error *err);
 

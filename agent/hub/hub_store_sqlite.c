@@ -62,19 +62,41 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int count_leaves(hub_store *s, swlog_error *err)
+/* Leaves of the Merkle log held in db (hub_store_open and
+ * hub_store_leaves_at). */
+static int count_leaves_in(sqlite3 *db, uint64_t *out, swlog_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM node WHERE level=0",
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM node WHERE level=0",
                            -1, &st, NULL) != SQLITE_OK)
-        return error_sqlite(err, s->db, "count leaves");
+        return error_sqlite(err, db, "count leaves");
     int rc = sqlite3_step(st) == SQLITE_ROW ? SWLOG_OK
-                                            : error_sqlite(err, s->db,
+                                            : error_sqlite(err, db,
                                                            "count leaves");
     if (rc == SWLOG_OK)
-        s->leaves = s->leaves_committed =
-            (uint64_t)sqlite3_column_int64(st, 0);
+        *out = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    return rc;
+}
+
+static int count_leaves(hub_store *s, swlog_error *err)
+{
+    int rc = count_leaves_in(s->db, &s->leaves, err);
+    if (rc == SWLOG_OK)
+        s->leaves_committed = s->leaves;
+    return rc;
+}
+
+int hub_store_leaves_at(const char *path, uint64_t *leaves, swlog_error *err)
+{
+    sqlite3 *db = NULL;
+    int rc = SWLOG_OK;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(db, 5000) != SQLITE_OK)
+        rc = error_sqlite(err, db, path);
+    else
+        rc = count_leaves_in(db, leaves, err);
+    sqlite3_close(db);
     return rc;
 }
 

@@ -189,9 +189,8 @@ static int cmd_ledger(const hub_config *cfg, const char *out)
 }
 
 /* How long content-hash waits for a running hub to commit what it merged
- * (it does every replica_commit_ms, 100 by default): 100 tries, 50 ms
- * apart. */
-#define CONTENT_TRIES 100
+ * (it does every replica_commit_ms, 100 by default). */
+#define CONTENT_WAIT_MS 5000
 
 static int cmd_content_hash(const hub_config *cfg)
 {
@@ -204,15 +203,9 @@ static int cmd_content_hash(const hub_config *cfg)
     }
     hub_content c;
     swlog_error err = {0};
-    struct timespec pause = {0, 50000000};
-    for (int i = 0;; i++) {
-        if (hub_content_read(cfg->data, &c, &err) != SWLOG_OK) {
-            fprintf(stderr, "swsync-hub: content-hash: %s\n", err.msg);
-            return 1;
-        }
-        if (c.merged >= c.leaves || !c.running || i + 1 == CONTENT_TRIES)
-            break;
-        nanosleep(&pause, NULL);
+    if (hub_content_read(cfg->data, CONTENT_WAIT_MS, &c, &err) != SWLOG_OK) {
+        fprintf(stderr, "swsync-hub: content-hash: %s\n", err.msg);
+        return 1;
     }
     if (c.merged < c.leaves)
         fprintf(stderr,
@@ -329,7 +322,7 @@ int main(int argc, char **argv)
         return 1;
     }
     /* The page cache for every connection, reserved before the first one
-     * opens (README "Memory"); on failure SQLite allocates pages itself. */
+     * opens (README "Limits and memory"); on failure SQLite allocates pages itself. */
     (void)hub_pagecache_reserve(HUB_PAGECACHE_BYTES);
     /* Block the stop signals before any thread starts, so only sigwait
      * below receives them. */
