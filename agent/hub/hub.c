@@ -250,8 +250,8 @@ int hub_open(const hub_config *cfg, const char *pass, hub **out,
     h->cfg = *cfg;
     h->lock_fd = -1;
     pthread_mutex_init(&h->mu, NULL);
-    pthread_mutex_init(&h->merge_mu, NULL);
-    pthread_cond_init(&h->merge_cv, NULL);
+    pthread_mutex_init(&h->rw_mu, NULL);
+    pthread_cond_init(&h->rw_cv, NULL);
     pthread_mutex_init(&h->gq_mu, NULL);
     pthread_cond_init(&h->gq_cv, NULL);
     swlog_buf_init(&h->cp);
@@ -316,6 +316,7 @@ void hub_close(hub *h)
     if (h == NULL)
         return;
     hub__replica_flush(h);
+    hub__worker_stop(h);
     swlog_log_close(h->own);
     hub_feeds_close(h->feeds);
     hub_replica_close(h->rep);
@@ -324,13 +325,12 @@ void hub_close(hub *h)
     keyfile_key_free(h->key);
     swlog_buf_clear(&h->cp);
     free(h->pend);
-    free(h->merge);
     hub__nonces_free(h->nonces);
     if (h->lock_fd >= 0)
         close(h->lock_fd);
     pthread_mutex_destroy(&h->mu);
-    pthread_mutex_destroy(&h->merge_mu);
-    pthread_cond_destroy(&h->merge_cv);
+    pthread_mutex_destroy(&h->rw_mu);
+    pthread_cond_destroy(&h->rw_cv);
     pthread_mutex_destroy(&h->gq_mu);
     pthread_cond_destroy(&h->gq_cv);
     free(h);
@@ -339,7 +339,7 @@ void hub_close(hub *h)
 void hub_flush(hub *h)
 {
     pthread_mutex_lock(&h->mu);
-    hub__replica_flush(h);
+    hub__replica_flush_soon(h);
     pthread_mutex_unlock(&h->mu);
 }
 

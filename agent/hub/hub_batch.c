@@ -1,10 +1,13 @@
 /* The batch's transaction (agent/hub/README.md "Durability and
- * recovery", PROTOCOL §4.9): begin, commit (feed files while a second
- * thread merges, then the store; the replica's transaction stays open for
- * up to HUB_REPLICA_GROUP batches, then commits on that thread until
- * hub__batch_settle), rollback, and hub__replica_flush. */
+ * recovery", PROTOCOL §4.9): begin, commit (feed files, then the store),
+ * rollback; and the replica's worker, a second thread that merges each
+ * store-committed batch into replica.db while the hub answers it and takes
+ * the next one. replica.db's transaction stays open for up to
+ * HUB_REPLICA_GROUP batches; the worker commits it then, when idle after
+ * hub_flush asked, and hub__replica_flush commits it at once. */
 #include "hub_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,109 +17,276 @@
  * commits (README "Durability and recovery"): one commit writes the pages
  * the batches share (B-tree interior pages, the tables' last leaves) once. */
 #define HUB_REPLICA_GROUP 8
+/* A job's body buffer larger than this is freed, not kept for the next
+ * batch (README "Limits and memory"). */
+#define HUB_RJOB_KEEP (4u << 20)
 
-static void merge_finish(hub *h, int how);
+/* ---- the replica's worker ------------------------------------------------ */
+
+/* Whether the worker (or the caller, when no thread could start) has left
+ * the replica behind the store. */
+static int behind(hub *h)
+{
+    pthread_mutex_lock(&h->rw_mu);
+    int b = h->replica_behind;
+    pthread_mutex_unlock(&h->rw_mu);
+    return b;
+}
+
+static void set_behind(hub *h)
+{
+    pthread_mutex_lock(&h->rw_mu);
+    h->replica_behind = 1;
+    pthread_mutex_unlock(&h->rw_mu);
+}
+
+/* Roll back replica.db's open transaction: the store-committed batches it
+ * held are merged again by catch-up (hub__batch_begin). A background
+ * failure has no request to answer: it is said on stderr (the server's
+ * log), once, as relay.c does. */
+static void replica_abandon(hub *h, const swlog_error *e)
+{
+    fprintf(stderr,
+            "swsync-hub: replica.db: %s (%s); the replica is behind hub.db "
+            "(nothing acknowledged is lost) and is caught up before the "
+            "next batch\n",
+            e->msg, swlog_code_name(e->code));
+    if (h->rep_open)
+        hub_replica_rollback(h->rep);
+    h->rep_open = 0;
+    h->rep_batches = 0;
+    set_behind(h);
+}
+
+static void replica_commit_now(hub *h)
+{
+    if (!h->rep_open)
+        return;
+    swlog_error e = {0};
+    h->rep_open = 0;
+    h->rep_batches = 0;
+    if (hub_replica_commit(h->rep, &e) != SWLOG_OK)
+        replica_abandon(h, &e);
+}
+
+/* Merge job j (a store-committed batch) into the open transaction. Runs
+ * on the worker, or on the caller when no worker runs; either way alone
+ * with h->rep. */
+static void job_run(hub *h, hub_rjob *j)
+{
+    swlog_error e = {0};
+    if (behind(h))
+        return; /* catch-up merges it from the feed files */
+    if (!h->rep_open) {
+        if (hub_replica_begin(h->rep, &e) != SWLOG_OK) {
+            replica_abandon(h, &e);
+            return;
+        }
+        h->rep_open = 1;
+    }
+    for (size_t i = 0; i < j->n; i++)
+        if (hub_replica_merge_checked(h->rep, &j->f[i].f, &e) != SWLOG_OK) {
+            replica_abandon(h, &e);
+            return;
+        }
+    /* The replica's merged leaves move with its merges; the store
+     * committed first, so the replica is never ahead of it. */
+    if (hub_replica_set_leaves(h->rep, j->leaves, &e) != SWLOG_OK) {
+        replica_abandon(h, &e);
+        return;
+    }
+    if (++h->rep_batches >= HUB_REPLICA_GROUP)
+        replica_commit_now(h);
+}
+
+static void *worker_main(void *p)
+{
+    hub *h = p;
+    pthread_mutex_lock(&h->rw_mu);
+    for (;;) {
+        if (h->rw_have) {
+            pthread_mutex_unlock(&h->rw_mu);
+            job_run(h, &h->rw_work);
+            pthread_mutex_lock(&h->rw_mu);
+            h->rw_have = 0;
+            pthread_cond_broadcast(&h->rw_cv);
+        } else if (h->rw_flush) {
+            h->rw_flush = 0;
+            h->rw_busy = 1;
+            pthread_mutex_unlock(&h->rw_mu);
+            replica_commit_now(h);
+            pthread_mutex_lock(&h->rw_mu);
+            h->rw_busy = 0;
+            pthread_cond_broadcast(&h->rw_cv);
+        } else if (h->rw_stop) {
+            break;
+        } else {
+            pthread_cond_wait(&h->rw_cv, &h->rw_mu);
+        }
+    }
+    pthread_mutex_unlock(&h->rw_mu);
+    return NULL;
+}
+
+/* Wait until the worker has merged every batch handed to it and is idle:
+ * then the caller (holding h->mu) is alone with h->rep. */
+static void worker_drain(hub *h)
+{
+    pthread_mutex_lock(&h->rw_mu);
+    while (h->rw_have || h->rw_busy)
+        pthread_cond_wait(&h->rw_cv, &h->rw_mu);
+    h->rw_flush = 0; /* the caller commits, when it wants to */
+    pthread_mutex_unlock(&h->rw_mu);
+}
+
+/* Hand the open batch's merges (h->rw_build) to the worker, after the
+ * previous one is merged (so at most two batches' copies exist), and keep
+ * the worker's emptied job for the next batch. */
+static void worker_give(hub *h)
+{
+    h->rw_build.leaves = hub_store_leaves(h->store);
+    if (!h->rw_started) {
+        h->rw_started =
+            pthread_create(&h->rw_th, NULL, worker_main, h) == 0;
+        if (!h->rw_started) { /* merge here, as the worker would */
+            job_run(h, &h->rw_build);
+            h->rw_build.n = 0;
+            h->rw_build.len = 0;
+            return;
+        }
+    }
+    pthread_mutex_lock(&h->rw_mu);
+    while (h->rw_have)
+        pthread_cond_wait(&h->rw_cv, &h->rw_mu);
+    hub_rjob done = h->rw_work;
+    h->rw_work = h->rw_build;
+    h->rw_build = done;
+    h->rw_build.n = 0;
+    h->rw_build.len = 0;
+    if (h->rw_build.bcap > HUB_RJOB_KEEP) { /* after a large batch */
+        free(h->rw_build.buf);
+        h->rw_build.buf = NULL;
+        h->rw_build.bcap = 0;
+    }
+    h->rw_have = 1;
+    pthread_cond_broadcast(&h->rw_cv);
+    pthread_mutex_unlock(&h->rw_mu);
+}
+
+void hub__worker_stop(hub *h)
+{
+    if (h->rw_started) {
+        worker_drain(h);
+        pthread_mutex_lock(&h->rw_mu);
+        h->rw_stop = 1;
+        pthread_cond_broadcast(&h->rw_cv);
+        pthread_mutex_unlock(&h->rw_mu);
+        pthread_join(h->rw_th, NULL);
+        h->rw_started = 0;
+    }
+    for (int i = 0; i < 2; i++) {
+        hub_rjob *j = i ? &h->rw_work : &h->rw_build;
+        free(j->f);
+        free(j->buf);
+        memset(j, 0, sizeof *j);
+    }
+}
+
+void hub__replica_flush(hub *h)
+{
+    worker_drain(h);
+    replica_commit_now(h);
+}
+
+void hub__replica_flush_soon(hub *h)
+{
+    if (!h->rw_started) {
+        replica_commit_now(h); /* no worker: h->mu makes it ours */
+        return;
+    }
+    pthread_mutex_lock(&h->rw_mu);
+    h->rw_flush = 1;
+    pthread_cond_broadcast(&h->rw_cv);
+    pthread_mutex_unlock(&h->rw_mu);
+}
+
+/* A change-set's body moved to `to`: its pointers into the body follow. */
+static void frame_move(swlog_frame *f, const uint8_t *to, size_t payload,
+                       size_t sig, size_t author)
+{
+    f->body = to;
+    f->payload = to + payload;
+    f->sig = to + sig;
+    f->u.changeset.author = to + author;
+}
+
+int hub__merge_add(hub *h, const swlog_frame *f, swlog_error *err)
+{
+    hub_rjob *j = &h->rw_build;
+    if (j->n == j->cap) {
+        size_t cap = j->cap ? 2 * j->cap : 64;
+        hub_rframe *m = realloc(j->f, cap * sizeof *m);
+        if (m == NULL)
+            return error_set(err, SWLOG_ENOMEM, "out of memory");
+        j->f = m;
+        j->cap = cap;
+    }
+    if (f->body_len > j->bcap - j->len) {
+        size_t cap = j->bcap ? j->bcap : 65536;
+        while (cap - j->len < f->body_len)
+            cap *= 2;
+        uint8_t *b = realloc(j->buf, cap);
+        if (b == NULL)
+            return error_set(err, SWLOG_ENOMEM, "out of memory");
+        j->buf = b;
+        j->bcap = cap;
+    }
+    memcpy(j->buf + j->len, f->body, f->body_len);
+    hub_rframe *r = &j->f[j->n++];
+    r->at = j->len;
+    r->payload = (size_t)(f->payload - f->body);
+    r->sig = (size_t)(f->sig - f->body);
+    r->author = (size_t)(f->u.changeset.author - f->body);
+    r->f = *f;
+    j->len += f->body_len;
+    return SWLOG_OK;
+}
+
+/* ---- the batch ----------------------------------------------------------- */
 
 int hub__batch_begin(hub *h, swlog_error *err)
 {
-    hub__batch_settle(h);
     h->npend = 0;
-    h->nmerge = 0;
-    h->merged = 0;
-    h->merge_close = 0;
-    h->merge_rc = SWLOG_OK;
-    if (h->replica_behind) {
+    h->rw_build.n = 0;
+    h->rw_build.len = 0;
+    if (behind(h)) {
+        worker_drain(h);
         int rc = hub__replica_catch_up(h, err);
-        if (rc != SWLOG_OK)
-            return rc;
+        if (rc != SWLOG_OK) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            return error_set(err, rc, "catching replica.db up with hub.db: "
+                                      "%s", why);
+        }
+        fprintf(stderr, "swsync-hub: replica.db caught up with hub.db: "
+                        "%llu change-sets merged again\n",
+                (unsigned long long)h->caught_up);
+        pthread_mutex_lock(&h->rw_mu);
         h->replica_behind = 0;
+        pthread_mutex_unlock(&h->rw_mu);
     }
-    int rc = hub_store_begin(h->store, err);
-    if (rc != SWLOG_OK || h->rep_open)
-        return rc;
-    rc = hub_replica_begin(h->rep, err);
-    if (rc != SWLOG_OK)
-        hub_store_rollback(h->store);
-    else
-        h->rep_open = 1;
-    return rc;
+    return hub_store_begin(h->store, err);
 }
 
 void hub__batch_rollback(hub *h, hub_keys_mark mark)
 {
-    merge_finish(h, 2);
-    /* The replica's transaction goes with the earlier batches it held:
-     * they are in the store, so catch-up merges them again. */
-    if (h->rep_open) {
-        hub_replica_rollback(h->rep);
-        h->rep_open = 0;
-        if (h->rep_batches > 0)
-            h->replica_behind = 1;
-        h->rep_batches = 0;
-    }
+    /* The batch's merges never reached the replica: they go with it. The
+     * worker's earlier batches are in the store and stay. */
     hub_store_rollback(h->store);
     hub_keys_restore(&h->keys, mark);
     h->npend = 0;
-    h->nmerge = 0;
-}
-
-/* The batch's merges, in frame order, on their own thread: started by the
- * first change-set ingest adds, they go on while the rest are checked and
- * while the feed files are written and fsynced. Stops at the first error
- * (merge_rc), when closed and drained, or when told to stop. */
-static void *merge_run(void *p)
-{
-    hub *h = p;
-    pthread_mutex_lock(&h->merge_mu);
-    for (;;) {
-        while (h->merged == h->nmerge && h->merge_close == 0)
-            pthread_cond_wait(&h->merge_cv, &h->merge_mu);
-        if (h->merge_close == 2 || h->merged == h->nmerge ||
-            h->merge_rc != SWLOG_OK)
-            break;
-        swlog_frame f = h->merge[h->merged]; /* merge may move when added to */
-        pthread_mutex_unlock(&h->merge_mu);
-        swlog_error e = {0};
-        int rc = hub_replica_merge_checked(h->rep, &f, &e);
-        pthread_mutex_lock(&h->merge_mu);
-        h->merged++;
-        if (rc != SWLOG_OK) {
-            h->merge_rc = rc;
-            h->merge_err = e;
-        }
-    }
-    pthread_mutex_unlock(&h->merge_mu);
-    return NULL;
-}
-
-/* Tell the merge thread no more frames come (how: 1 finish, 2 stop) and
- * wait for it; without one, finish the merges here. */
-static void merge_finish(hub *h, int how)
-{
-    if (h->merging) {
-        pthread_mutex_lock(&h->merge_mu);
-        h->merge_close = how;
-        pthread_cond_signal(&h->merge_cv);
-        pthread_mutex_unlock(&h->merge_mu);
-        pthread_join(h->merge_th, NULL);
-        h->merging = 0;
-    }
-    while (how == 1 && h->merge_rc == SWLOG_OK && h->merged < h->nmerge) {
-        h->merge_rc = hub_replica_merge_checked(h->rep, &h->merge[h->merged],
-                                                &h->merge_err);
-        h->merged++;
-    }
-}
-
-/* The replica's commit after the store's: a failure leaves the replica
- * behind the store, caught up before the next batch. */
-static void *replica_commit_run(void *p)
-{
-    hub *h = p;
-    swlog_error rerr = {0};
-    if (hub_replica_commit(h->rep, &rerr) != SWLOG_OK)
-        h->replica_behind = 1;
-    return NULL;
+    h->rw_build.n = 0;
+    h->rw_build.len = 0;
 }
 
 static int append_feeds(hub *h, swlog_error *err)
@@ -156,71 +326,17 @@ static int append_feeds(hub *h, swlog_error *err)
 int hub__batch_commit(hub *h, swlog_error *err)
 {
     int rc = append_feeds(h, err);
-    merge_finish(h, rc == SWLOG_OK ? 1 : 2);
-    if (rc == SWLOG_OK && h->merge_rc != SWLOG_OK) {
-        *err = h->merge_err;
-        rc = h->merge_rc;
-    }
-    /* The replica's merged leaves move with its merges; the store commits
-     * first, so the replica is never ahead of it. */
-    if (rc == SWLOG_OK)
-        rc = hub_replica_set_leaves(h->rep, hub_store_leaves(h->store), err);
     if (rc == SWLOG_OK)
         rc = hub_store_commit(h->store, err);
     if (rc != SWLOG_OK)
         return rc;
     h->npend = 0;
-    h->nmerge = 0;
-    if (++h->rep_batches < HUB_REPLICA_GROUP)
-        return SWLOG_OK;
-    h->rep_open = 0;
-    h->rep_batches = 0;
-    h->committing = pthread_create(&h->commit_th, NULL, replica_commit_run,
-                                   h) == 0;
-    if (!h->committing)
-        replica_commit_run(h);
+    /* The copies of the change-sets' bodies become the job's. */
+    hub_rjob *j = &h->rw_build;
+    for (size_t i = 0; i < j->n; i++) {
+        hub_rframe *r = &j->f[i];
+        frame_move(&r->f, j->buf + r->at, r->payload, r->sig, r->author);
+    }
+    worker_give(h);
     return SWLOG_OK;
-}
-
-void hub__replica_flush(hub *h)
-{
-    hub__batch_settle(h);
-    if (!h->rep_open)
-        return;
-    h->rep_open = 0;
-    h->rep_batches = 0;
-    replica_commit_run(h);
-}
-
-void hub__batch_settle(hub *h)
-{
-    if (!h->committing)
-        return;
-    pthread_join(h->commit_th, NULL);
-    h->committing = 0;
-}
-
-int hub__merge_add(hub *h, const swlog_frame *f, swlog_error *err)
-{
-    int rc = SWLOG_OK;
-    pthread_mutex_lock(&h->merge_mu);
-    if (h->nmerge == h->cap_merge) {
-        size_t cap = h->cap_merge ? 2 * h->cap_merge : 64;
-        swlog_frame *m = realloc(h->merge, cap * sizeof *m);
-        if (m == NULL)
-            rc = error_set(err, SWLOG_ENOMEM, "out of memory");
-        else {
-            h->merge = m;
-            h->cap_merge = cap;
-        }
-    }
-    if (rc == SWLOG_OK) {
-        h->merge[h->nmerge++] = *f;
-        pthread_cond_signal(&h->merge_cv);
-    }
-    pthread_mutex_unlock(&h->merge_mu);
-    /* Without a thread (none could start) the merges run at commit. */
-    if (rc == SWLOG_OK && !h->merging && h->nmerge == 1)
-        h->merging = pthread_create(&h->merge_th, NULL, merge_run, h) == 0;
-    return rc;
 }

@@ -27,6 +27,22 @@ typedef struct hub_pending {
 
 struct push_req;
 
+/* A change-set of a store-committed batch, its body copied into the job's
+ * buffer at `at` (payload, sig, author: offsets inside the body). */
+typedef struct hub_rframe {
+    swlog_frame f;
+    size_t at, payload, sig, author;
+} hub_rframe;
+
+/* One batch's change-sets for the replica's worker. */
+typedef struct hub_rjob {
+    hub_rframe *f;
+    size_t n, cap;
+    uint8_t *buf; /* their bodies */
+    size_t len, bcap;
+    uint64_t leaves; /* the store's leaves after the batch */
+} hub_rjob;
+
 struct hub {
     hub_config cfg;
     pthread_mutex_t mu; /* one ingest (and one store reader) at a time */
@@ -50,27 +66,25 @@ struct hub {
     int have_cp;
     hub_pending *pend; /* frames of the open batch to append */
     size_t npend, cap_pend;
-    /* Accepted change-sets of the open batch (their bodies are the
-     * request's, alive until the batch ends), merged in order by a thread
-     * the first one starts (hub_batch.c) while ingest goes on. merge_mu
-     * guards merge, nmerge and the merge_ fields below. */
-    swlog_frame *merge;
-    size_t nmerge, cap_merge;
-    pthread_mutex_t merge_mu;
-    pthread_cond_t merge_cv;
-    pthread_t merge_th;
-    int merging;     /* merge_th runs */
-    int merge_close; /* 1: no more frames come; 2: stop (rollback) */
-    size_t merged;   /* frames merge_th has merged */
-    int merge_rc;
-    swlog_error merge_err;
-    int replica_behind; /* a replica commit failed after the store's */
+    /* The replica's worker (hub_batch.c): merges each store-committed
+     * batch's change-sets (rw_work) into replica.db while the hub answers
+     * and takes the next batch (rw_build). rw_mu guards the rw_ flags and
+     * replica_behind; rep and rep_ belong to the worker while rw_have or
+     * rw_busy, else to whoever holds h->mu. */
+    hub_rjob rw_build, rw_work;
+    pthread_mutex_t rw_mu;
+    pthread_cond_t rw_cv;
+    pthread_t rw_th;
+    int rw_started;
+    int rw_have;  /* rw_work holds a batch not merged yet */
+    int rw_flush; /* commit the open transaction when idle (hub_flush) */
+    int rw_busy;  /* committing for rw_flush */
+    int rw_stop;
+    int replica_behind; /* a replica merge or commit failed: catch up */
     /* replica.db's transaction spans batches (README "Durability and
      * recovery"): open, and how many store-committed batches it holds. */
     int rep_open;
     unsigned rep_batches;
-    pthread_t commit_th; /* the replica's commit, while committing */
-    int committing;
     uint64_t caught_up; /* frames merged again by the last catch-up */
     uint64_t recovered, recovered_cut; /* frames, by the last recovery */
     int lock_fd;                       /* DATA/hub.lock (hub_author.h) */
@@ -106,28 +120,28 @@ int hub__receipt_head(hub *h, swlog_buf *out);
  * their number. Outside a batch. */
 int hub__replica_catch_up(hub *h, swlog_error *err);
 
-/* Catches the replica up first when a commit of it failed before. */
+/* Catches the replica up first when its worker failed before. */
 int hub__batch_begin(hub *h, swlog_error *err);
-/* Append the pending frames to their feed files while another thread
- * merges the batch's change-sets into the replica, then commit the store
- * (PROTOCOL §4.9). The replica's transaction stays open across batches;
- * every HUB_REPLICA_GROUP batches its commit starts on the other thread
- * (hub__batch_settle waits for it). An error before the store's commit
- * leaves the rolling back to the caller; a failed replica commit after it
- * does not fail the batch (its frames are stored): the replica is caught
- * up before the next one. */
+/* Append the pending frames to their feed files, commit the store
+ * (PROTOCOL §4.9), then hand the batch's change-sets to the replica's
+ * worker, which merges them while the batch is answered (waiting first
+ * for the worker to finish the batch before). An error leaves the rolling
+ * back to the caller. A merge or commit failure on the worker does not
+ * fail any batch (its frames are stored): the replica is marked behind
+ * and caught up at the next hub__batch_begin. */
 int hub__batch_commit(hub *h, swlog_error *err);
-/* Roll back the batch; the replica's open transaction too, with the
- * earlier batches it held (marked behind: catch-up merges them again). */
+/* Roll back the batch (store, keys, its merges not handed over). */
 void hub__batch_rollback(hub *h, hub_keys_mark mark);
-/* Wait for the replica's commit that hub__batch_commit left running (it
- * overlaps the answer and the next request); a no-op when none is. */
-void hub__batch_settle(hub *h);
-/* Settle, then commit the replica's open transaction (outside a batch, h->mu
- * held): at the idle tick (hub_flush), after recovery, at close. */
+/* Wait for the worker, then commit the replica's open transaction
+ * (outside a batch, h->mu held): after recovery, at close. */
 void hub__replica_flush(hub *h);
-/* Add an accepted change-set to the batch's merges (hub__batch_commit);
- * f borrows the request's body. */
+/* Ask the worker to commit the open transaction once it is idle (h->mu
+ * held): the idle tick, hub_flush. */
+void hub__replica_flush_soon(hub *h);
+/* Stop the worker after hub__replica_flush (hub_close) and free its jobs. */
+void hub__worker_stop(hub *h);
+/* Add an accepted change-set to the batch's merges: its body is copied
+ * (a request's is freed once answered; a feed file's buffer moves on). */
 int hub__merge_add(hub *h, const swlog_frame *f, swlog_error *err);
 /* PROTOCOL §4.2 for one frame inside the open batch. file_off < 0: a pushed
  * frame, appended at commit; else the frame's offset in its feed file

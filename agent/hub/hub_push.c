@@ -184,12 +184,9 @@ int hub__ingest_frame(hub *h, const uint8_t *body, size_t len,
     rc = hub_store_add_frame(h->store, f.signer, f.seq, f.id, offset,
                              offset + SWLOG_ENVELOPE_BYTES + len, &o->leaf,
                              err);
-    /* A pushed change-set is merged at commit (its body is the
-     * request's); one found in a feed file at recovery now (the file's
-     * buffer moves on). */
+    /* Merged by the replica's worker once the batch is committed. */
     if (rc == SWLOG_OK && f.type == SWLOG_TYPE_CHANGESET)
-        rc = file_off < 0 ? hub__merge_add(h, &f, err)
-                          : hub_replica_merge(h->rep, &f, NULL, err);
+        rc = hub__merge_add(h, &f, err);
     if (rc == SWLOG_OK &&
         (f.type == SWLOG_TYPE_CERT || f.type == SWLOG_TYPE_ROTATION ||
          f.type == SWLOG_TYPE_REVOCATION)) {
@@ -444,8 +441,7 @@ static void group_run(hub *h, push_req *g)
     for (push_req *p = g; p != NULL; p = p->next)
         if (p->status == 0)
             answer(h, p);
-    /* The replica's commit, when one started, runs on while the answers
-     * go out; the next batch (or hub_flush) waits for it. */
+    /* The replica's worker merges the batch while the answers go out. */
     pthread_mutex_unlock(&h->mu);
 }
 
