@@ -32,8 +32,9 @@ void hub_replica_rollback(hub_replica *r);
  * are undone and the transaction stays usable for the next frame. */
 int hub_replica_merge(hub_replica *r, const swlog_frame *f,
                       merge_stats *st, swlog_error *err);
-/* The same for an f that passed hub_replica_check (the batch's merges):
- * the check is not made again. */
+/* The same for an f that passed hub_replica_check (the worker's merges of
+ * a stored batch): the check is not made again, and no savepoint is kept,
+ * so on failure the caller must roll the whole transaction back. */
 int hub_replica_merge_checked(hub_replica *r, const swlog_frame *f,
                               swlog_error *err);
 

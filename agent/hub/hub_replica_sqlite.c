@@ -1,4 +1,5 @@
-/* The hub replica in SQLite: replica.h plus merge.h, one savepoint a frame
+/* The hub replica in SQLite: replica.h plus merge.h; a savepoint a frame
+ * except for the worker's merges of stored batches
  * (hub_replica.h). */
 #include "hub_replica.h"
 
@@ -139,14 +140,13 @@ void hub_replica_rollback(hub_replica *h)
 }
 
 static int merge_in_savepoint(hub_replica *h, const swlog_frame *f,
-                              merge_stats *st, int checked, swlog_error *err)
+                              merge_stats *st, swlog_error *err)
 {
     sqlite3 *db = replica_db(h->r);
     if (sqlite3_exec(db, "SAVEPOINT hub_frame", NULL, NULL, NULL) !=
         SQLITE_OK)
         return error_sqlite(err, db, "savepoint");
-    int rc = checked ? merge_changeset_checked(h->r, f, st, err)
-                     : merge_changeset(h->r, f, st, err);
+    int rc = merge_changeset(h->r, f, st, err);
     if (rc != SWLOG_OK)
         sqlite3_exec(db, "ROLLBACK TO hub_frame", NULL, NULL, NULL);
     sqlite3_exec(db, "RELEASE hub_frame", NULL, NULL, NULL);
@@ -156,13 +156,13 @@ static int merge_in_savepoint(hub_replica *h, const swlog_frame *f,
 int hub_replica_merge(hub_replica *h, const swlog_frame *f, merge_stats *st,
                       swlog_error *err)
 {
-    return merge_in_savepoint(h, f, st, 0, err);
+    return merge_in_savepoint(h, f, st, err);
 }
 
 int hub_replica_merge_checked(hub_replica *h, const swlog_frame *f,
                               swlog_error *err)
 {
-    return merge_in_savepoint(h, f, NULL, 1, err);
+    return merge_changeset_checked(h->r, f, NULL, err);
 }
 
 replica *hub_replica_handle(hub_replica *h)
