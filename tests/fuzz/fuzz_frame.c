@@ -12,6 +12,7 @@
  *     exactly record_count records and value_count values per upsert;
  *   - re-encoding what the reader yields with swlog_cs_seal gives the same
  *     type fields and payload bytes (FORMAT §1.5: one canonical encoding). */
+#include "fuzz_fix.h"
 #include "swlog.h"
 
 #include <stdio.h>
@@ -40,23 +41,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         (builder = swlog_cs_new()) == NULL)
         abort();
     return 0;
-}
-
-static uint32_t load_u16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
-
-static void fix_payload(uint8_t *b, size_t len)
-{
-    if (len < SWLOG_COMMON_HEADER_BYTES)
-        return;
-    size_t hl = load_u16(b + 2);
-    if (hl < SWLOG_COMMON_HEADER_BYTES || hl + SWLOG_SIG_BYTES > len)
-        return;
-    size_t plen = len - hl - SWLOG_SIG_BYTES;
-    b[84] = (uint8_t)(plen >> 24);
-    b[85] = (uint8_t)(plen >> 16);
-    b[86] = (uint8_t)(plen >> 8);
-    b[87] = (uint8_t)plen;
-    swlog_hash_ctx(SWLOG_CTX_PAYLOAD, b + hl + SWLOG_SIG_BYTES, plen, b + 88);
 }
 
 /* A NUL-terminated copy of a name the decoder accepted (<= 64 bytes). */
@@ -143,14 +127,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     unsigned mode = data[0];
-    size_t len = size - 1;
-    /* An exact-size heap copy, so ASan sees any read past the end. */
-    uint8_t *body = malloc(len ? len : 1);
+    size_t len;
+    uint8_t *body = fuzz_body(data, size, &len);
     if (body == NULL)
         return 0;
-    memcpy(body, data + 1, len);
-    if (mode & 2)
-        fix_payload(body, len);
 
     swlog_frame f;
     swlog_error err = {0};

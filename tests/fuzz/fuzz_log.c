@@ -11,6 +11,7 @@
  * Properties checked (abort() on violation): frames come back in file order,
  * inside the input and after the header; the end and the torn tail stay
  * inside the input; errors are codes of FORMAT §11 with in-range offsets. */
+#include "fuzz_fix.h"
 #include "swlog.h"
 
 #include <stdio.h>
@@ -51,18 +52,6 @@ static void store_u32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-static void fix_payload(uint8_t *b, size_t len)
-{
-    if (len < SWLOG_COMMON_HEADER_BYTES)
-        return;
-    size_t hl = (size_t)b[2] << 8 | b[3];
-    if (hl < SWLOG_COMMON_HEADER_BYTES || hl + SWLOG_SIG_BYTES > len)
-        return;
-    size_t plen = len - hl - SWLOG_SIG_BYTES;
-    store_u32(b + 84, (uint32_t)plen);
-    swlog_hash_ctx(SWLOG_CTX_PAYLOAD, b + hl + SWLOG_SIG_BYTES, plen, b + 88);
-}
-
 /* What a writer would have stored: header CRC, then per-frame CRCs. */
 static void fix_file(uint8_t *f, size_t len, int payloads)
 {
@@ -79,7 +68,7 @@ static void fix_file(uint8_t *f, size_t len, int payloads)
             blen > SWLOG_MAX_BODY || blen + 12 > len - off)
             return;
         if (payloads)
-            fix_payload(env + 8, blen);
+            fuzz_fix_payload(env + 8, blen);
         store_u32(env + 8 + blen, swlog_crc32c(salted, env, 8 + blen));
         off += 12 + blen;
     }

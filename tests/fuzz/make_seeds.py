@@ -6,11 +6,13 @@ build/tools/swsync-example writes. Nothing binary is committed.
 
 usage: make_seeds.py --out DIR [--vectors FILE] [--log FILE]...
 
-Writes DIR/<target>/<sha1 of content> for the targets fuzz_frame, fuzz_log,
-fuzz_varint and fuzz_csv (CSV texts written below, each behind the limit
-bytes 0x07 and 0x81 that fuzz_csv reads first). Each frame or log seed is written once per useful mode byte
-(the first input byte of those targets; see their opening comments). A
-missing vectors file is not an error: the vectors may not exist yet.
+Writes DIR/<target>/<sha1 of content> for the targets fuzz_frame (and
+fuzz_merge, the same frame seeds), fuzz_log, fuzz_varint and fuzz_csv (CSV
+texts written below, each behind the limit bytes 0x07 and 0x81 that
+fuzz_csv reads first). Each frame or log seed is written once per useful
+mode byte (the first input byte of those targets; see their opening
+comments). A missing vectors file is not an error: the vectors may not
+exist yet.
 """
 import argparse
 import hashlib
@@ -34,6 +36,7 @@ def frame_seeds(out, body):
     # 0: full decode with signature; 1: NO_SIG; 3: NO_SIG + fixed payload hash
     for mode in (0, 1, 3):
         write(out, "fuzz_frame", bytes([mode]) + body)
+        write(out, "fuzz_merge", bytes([mode]) + body)
 
 
 def log_seeds(out, data):
@@ -152,7 +155,8 @@ def main():
         for mode in (0x07, 0x81):
             write(args.out, "fuzz_csv", bytes([mode]) + text)
 
-    for target in ("fuzz_frame", "fuzz_log", "fuzz_varint", "fuzz_csv"):
+    for target in ("fuzz_frame", "fuzz_merge", "fuzz_log", "fuzz_varint",
+                   "fuzz_csv"):
         d = os.path.join(args.out, target)
         n = len(os.listdir(d)) if os.path.isdir(d) else 0
         print("make_seeds: %-12s %d seeds" % (target, n))
