@@ -21,14 +21,6 @@ set -u
 BUILD=$(cd "${1:?build dir}" && pwd)
 SRC=$(cd "${2:?source dir}" && pwd)
 . "$SRC/tests/support/county_env.sh"
-chash() {
-    "$HUB" content-hash --config county.conf 2>chash.err ||
-        { cat chash.err; fail "content-hash"; }
-}
-merged() { sqlite3 -readonly cdata/replica.db \
-    "SELECT leaves FROM _hub_state" 2>/dev/null; }
-stored() { sqlite3 -readonly cdata/hub.db \
-    "SELECT count(*) FROM node WHERE level = 0" 2>/dev/null; }
 put_back() { # put_back DIR: replica.db as saved in DIR (hub stopped)
     rm -f cdata/replica.db cdata/replica.db-wal cdata/replica.db-shm
     cp "$1"/replica.db* cdata/ || fail "put back $1"
@@ -47,8 +39,7 @@ PYEOF
 
 echo "== station 1 pushes its records; the replica is saved"
 hub_start
-echo "port = $HUB_PORT" >>county.conf # restarts keep the station's URL
-sed -i "s|^hub_url = .*|hub_url = https://127.0.0.1:$HUB_PORT|" st1/station.conf
+hub_pin_port st1
 sync_st st1
 hub_stop
 mkdir -p snapA

@@ -33,14 +33,6 @@ unmount_cleanup() { # the hub first: it holds files on the tmpfs
     cleanup
 }
 trap unmount_cleanup EXIT
-merged() { sqlite3 -readonly cdata/replica.db \
-    "SELECT leaves FROM _hub_state" 2>/dev/null; }
-stored() { sqlite3 -readonly cdata/hub.db \
-    "SELECT count(*) FROM node WHERE level = 0" 2>/dev/null; }
-chash() {
-    "$HUB" content-hash --config county.conf 2>chash.err ||
-        { cat chash.err; fail "content-hash"; }
-}
 clients_csv() { # clients_csv FIRST LAST
     echo "owner_unit_id,name,gender,birth_date,id_type,village_code,address"
     for ((i = $1; i <= $2; i++)); do
@@ -50,8 +42,7 @@ clients_csv() { # clients_csv FIRST LAST
 
 echo "== station 1's first records; replica.db moves to the small tmpfs"
 hub_start
-echo "port = $HUB_PORT" >>county.conf # restarts keep the station's URL
-sed -i "s|^hub_url = .*|hub_url = https://127.0.0.1:$HUB_PORT|" st1/station.conf
+hub_pin_port st1
 sync_st st1
 hub_stop
 [ ! -e cdata/replica.db-wal ] || fail "the stop left a WAL file"

@@ -36,10 +36,8 @@ pulled() { # frames pulled according to sync.out
 
 echo "== stations push to the county"
 hub_start
-echo "port = $HUB_PORT" >>county.conf # restarts keep the stations' URL
+hub_pin_port st1 st2
 for n in 1 2; do
-    sed -i "s|^hub_url = .*|hub_url = https://127.0.0.1:$HUB_PORT|" \
-        "st$n/station.conf"
     sync_st "st$n"
     grep -q "acknowledges" sync.out || { cat sync.out; fail "st$n push"; }
     grep -q "^pulled 0 frames" sync.out || { cat sync.out; fail "st$n pull"; }

@@ -68,10 +68,8 @@ metric() { # metric NAME: its value from /metrics
 
 echo "== stations push to the county"
 hub_start
-echo "port = $HUB_PORT" >>county.conf # restarts keep the stations' URL
+hub_pin_port st1 st2
 for n in 1 2; do
-    sed -i "s|^hub_url = .*|hub_url = https://127.0.0.1:$HUB_PORT|" \
-        "st$n/station.conf"
     sync_st "st$n"
 done
 [ "$(metric swsync_hub_conflicts_pending)" = 0 ] || fail "pending before"

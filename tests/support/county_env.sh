@@ -3,7 +3,7 @@
 # certified by it and an uncertified one (stx), the same synthetic records
 # at station 1 (a staff member, a client with a category, two cases, an
 # assessment), county.conf, and helpers: hub_start, hub_stop, hub_cmd,
-# sync_st, val. Everything lives in client_env.sh's temporary folder $T.
+# sync_st, val, hub_pin_port, merged, stored, chash. Everything lives in client_env.sh's temporary folder $T.
 . "$SRC/tests/support/client_env.sh"
 K=$BUILD/tools/swsync-keys
 A=$BUILD/agent/cli/swsync-agent
@@ -132,4 +132,25 @@ sync_st() { # sync_st DIR: sync --seal; output in sync.out
 }
 val() { # val DIR SQL
     sqlite3 -readonly "$1/replica.db" "$2" 2>/dev/null
+}
+hub_pin_port() { # hub_pin_port DIR...: after the first hub_start, restarts
+    # keep its port, and the stations DIR... are pointed at it
+    echo "port = $HUB_PORT" >>county.conf
+    local d
+    for d in "$@"; do
+        sed -i "s|^hub_url = .*|hub_url = https://127.0.0.1:$HUB_PORT|" \
+            "$d/station.conf"
+    done
+}
+merged() { # the county replica's merged leaves (_hub_state)
+    sqlite3 -readonly cdata/replica.db "SELECT leaves FROM _hub_state" \
+        2>/dev/null
+}
+stored() { # the leaves hub.db holds
+    sqlite3 -readonly cdata/hub.db \
+        "SELECT count(*) FROM node WHERE level = 0" 2>/dev/null
+}
+chash() { # the county replica's content hash
+    "$HUB" content-hash --config county.conf 2>chash.err ||
+        { cat chash.err; fail "content-hash"; }
 }
