@@ -23,6 +23,16 @@
 
 /* ---- the replica's worker ------------------------------------------------ */
 
+/* Empty j for the next batch; a body buffer grown past HUB_RJOB_KEEP by a
+ * large batch is freed rather than kept. */
+static void job_reset(hub_rjob *j)
+{
+    j->n = 0;
+    if (j->bodies.cap > HUB_RJOB_KEEP)
+        swlog_buf_clear(&j->bodies);
+    j->bodies.len = 0;
+}
+
 /* Whether the worker (or the caller, when no thread could start) has left
  * the replica behind the store. */
 static int behind(hub *h)
@@ -150,8 +160,7 @@ static void worker_give(hub *h)
             pthread_create(&h->rw_th, NULL, worker_main, h) == 0;
         if (!h->rw_started) { /* merge here, as the worker would */
             job_run(h, &h->rw_build);
-            h->rw_build.n = 0;
-            h->rw_build.len = 0;
+            job_reset(&h->rw_build);
             return;
         }
     }
@@ -161,13 +170,7 @@ static void worker_give(hub *h)
     hub_rjob done = h->rw_work;
     h->rw_work = h->rw_build;
     h->rw_build = done;
-    h->rw_build.n = 0;
-    h->rw_build.len = 0;
-    if (h->rw_build.bcap > HUB_RJOB_KEEP) { /* after a large batch */
-        free(h->rw_build.buf);
-        h->rw_build.buf = NULL;
-        h->rw_build.bcap = 0;
-    }
+    job_reset(&h->rw_build);
     h->rw_have = 1;
     pthread_cond_broadcast(&h->rw_cv);
     pthread_mutex_unlock(&h->rw_mu);
@@ -187,7 +190,7 @@ void hub__worker_stop(hub *h)
     for (int i = 0; i < 2; i++) {
         hub_rjob *j = i ? &h->rw_work : &h->rw_build;
         free(j->f);
-        free(j->buf);
+        swlog_buf_clear(&j->bodies);
         memset(j, 0, sizeof *j);
     }
 }
@@ -231,24 +234,15 @@ int hub__merge_add(hub *h, const swlog_frame *f, swlog_error *err)
         j->f = m;
         j->cap = cap;
     }
-    if (f->body_len > j->bcap - j->len) {
-        size_t cap = j->bcap ? j->bcap : 65536;
-        while (cap - j->len < f->body_len)
-            cap *= 2;
-        uint8_t *b = realloc(j->buf, cap);
-        if (b == NULL)
-            return error_set(err, SWLOG_ENOMEM, "out of memory");
-        j->buf = b;
-        j->bcap = cap;
-    }
-    memcpy(j->buf + j->len, f->body, f->body_len);
+    size_t at = j->bodies.len;
+    if (swlog_buf_append(&j->bodies, f->body, f->body_len) != SWLOG_OK)
+        return error_set(err, SWLOG_ENOMEM, "out of memory");
     hub_rframe *r = &j->f[j->n++];
-    r->at = j->len;
+    r->at = at;
     r->payload = (size_t)(f->payload - f->body);
     r->sig = (size_t)(f->sig - f->body);
     r->author = (size_t)(f->u.changeset.author - f->body);
     r->f = *f;
-    j->len += f->body_len;
     return SWLOG_OK;
 }
 
@@ -257,8 +251,7 @@ int hub__merge_add(hub *h, const swlog_frame *f, swlog_error *err)
 int hub__batch_begin(hub *h, swlog_error *err)
 {
     h->npend = 0;
-    h->rw_build.n = 0;
-    h->rw_build.len = 0;
+    job_reset(&h->rw_build);
     if (behind(h)) {
         worker_drain(h);
         int rc = hub__replica_catch_up(h, err);
@@ -285,8 +278,7 @@ void hub__batch_rollback(hub *h, hub_keys_mark mark)
     hub_store_rollback(h->store);
     hub_keys_restore(&h->keys, mark);
     h->npend = 0;
-    h->rw_build.n = 0;
-    h->rw_build.len = 0;
+    job_reset(&h->rw_build);
 }
 
 static int append_feeds(hub *h, swlog_error *err)
@@ -335,7 +327,7 @@ int hub__batch_commit(hub *h, swlog_error *err)
     hub_rjob *j = &h->rw_build;
     for (size_t i = 0; i < j->n; i++) {
         hub_rframe *r = &j->f[i];
-        frame_move(&r->f, j->buf + r->at, r->payload, r->sig, r->author);
+        frame_move(&r->f, j->bodies.p + r->at, r->payload, r->sig, r->author);
     }
     worker_give(h);
     return SWLOG_OK;

@@ -47,12 +47,14 @@ int hub_content_read(const char *data, unsigned wait_ms, hub_content *out,
     if (rc != SWLOG_OK)
         return rc;
     sqlite3 *db = replica_db(r);
-    /* Wait on the two counts only (cheap), then hash once. */
+    /* hub.db's leaves once (counting them reads its whole leaf level);
+     * then wait on the replica's one-row count only, and hash once. */
     int64_t merged = -1;
     const struct timespec pause = {0, HUB_CONTENT_PAUSE_MS * 1000000L};
+    if ((rc = hub_store_leaves_at(store, &out->leaves, err)) != SWLOG_OK)
+        goto done;
     for (unsigned waited = 0;; waited += HUB_CONTENT_PAUSE_MS) {
-        if ((rc = hub_store_leaves_at(store, &out->leaves, err)) != SWLOG_OK ||
-            (rc = merged_leaves(db, &merged, err)) != SWLOG_OK)
+        if ((rc = merged_leaves(db, &merged, err)) != SWLOG_OK)
             goto done;
         if (merged < 0 || (uint64_t)merged >= out->leaves || !out->running ||
             waited >= wait_ms)

@@ -19,10 +19,10 @@ typedef struct hub_content {
 #define HUB_CONTENT_PAUSE_MS 50
 
 /* DATA/replica.db's hash and merged leaves, read in one read transaction,
- * and DATA/hub.db's leaves (read-only). Beside a running hub, first waits
- * up to wait_ms (looking every HUB_CONTENT_PAUSE_MS) until the replica has
- * merged every leaf hub.db holds, reading only the two counts meanwhile;
- * then hashes once. out->merged < out->leaves after it says the replica
+ * and DATA/hub.db's leaves (read-only, once, at the call). Beside a running
+ * hub, first waits up to wait_ms (looking every HUB_CONTENT_PAUSE_MS) until
+ * the replica has merged every leaf hub.db held then, reading only the
+ * replica's count meanwhile; then hashes once. out->merged < out->leaves after it says the replica
  * is still behind. Writes nothing. */
 int hub_content_read(const char *data, unsigned wait_ms, hub_content *out,
                      swlog_error *err);

@@ -38,8 +38,7 @@ typedef struct hub_rframe {
 typedef struct hub_rjob {
     hub_rframe *f;
     size_t n, cap;
-    uint8_t *buf; /* their bodies */
-    size_t len, bcap;
+    swlog_buf bodies; /* their bodies, copied */
     uint64_t leaves; /* the store's leaves after the batch */
 } hub_rjob;
 
